@@ -1,0 +1,232 @@
+package mailer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Security is how a connection is encrypted.
+type Security string
+
+const (
+	// StartTLS connects in plain text and must upgrade with STARTTLS before
+	// anything else is sent (port 587). There is no plaintext fallback.
+	StartTLS Security = "starttls"
+	// ImplicitTLS speaks TLS from the first byte (port 465, "SSL/TLS").
+	ImplicitTLS Security = "ssl"
+)
+
+// The iCloud Mail defaults.
+const (
+	ICloudHost      = "smtp.mail.me.com"
+	StartTLSPort    = 587
+	ImplicitTLSPort = 465
+)
+
+// ParseSecurity accepts "starttls" or "ssl" (also "tls" and "ssl/tls").
+func ParseSecurity(s string) (Security, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "starttls":
+		return StartTLS, nil
+	case "ssl", "tls", "ssl/tls", "implicit":
+		return ImplicitTLS, nil
+	}
+	return "", fmt.Errorf("mailer: unknown security %q (want starttls or ssl)", s)
+}
+
+// Account is where and as whom to send. It holds no password: that lives in
+// the keychain. The zero value is not usable; start from DefaultAccount.
+type Account struct {
+	Host     string   `json:"host"`
+	Port     int      `json:"port"`
+	Security Security `json:"security"`
+	// Username is the login, for iCloud the full address (name@icloud.com).
+	Username string `json:"username"`
+	// From is the sender address when it differs from Username: an alias or
+	// a custom-domain address of the same account.
+	From string `json:"from,omitempty"`
+	// DisplayName is shown to recipients next to the From address.
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+// DefaultAccount returns iCloud's settings: smtp.mail.me.com, 587, STARTTLS.
+func DefaultAccount() Account {
+	return Account{Host: ICloudHost, Port: StartTLSPort, Security: StartTLS}
+}
+
+// IsICloud reports whether the account sends through iCloud Mail.
+func (a Account) IsICloud() bool {
+	return strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(a.Host), "."), ICloudHost)
+}
+
+// FromAddress is the address messages are sent from: From, or else Username.
+func (a Account) FromAddress() string {
+	if strings.TrimSpace(a.From) != "" {
+		return strings.TrimSpace(a.From)
+	}
+	return strings.TrimSpace(a.Username)
+}
+
+// Addr is host:port.
+func (a Account) Addr() string {
+	return netJoin(strings.TrimSpace(a.Host), a.Port)
+}
+
+func netJoin(host string, port int) string {
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		return "[" + host + "]:" + strconv.Itoa(port)
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// Validate checks every field and names the first bad one. Its errors are
+// *Error of KindInvalidAccount.
+func (a Account) Validate() error {
+	bad := func(format string, args ...any) error {
+		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Detail: fmt.Sprintf(format, args...)}
+	}
+	host := strings.TrimSpace(a.Host)
+	switch {
+	case host == "":
+		return bad("host is empty")
+	case strings.ContainsAny(host, " \t\r\n/@"):
+		return bad("host %q is not a host name", host)
+	}
+	if a.Port < 1 || a.Port > 65535 {
+		return bad("port %d is not between 1 and 65535", a.Port)
+	}
+	if a.Security != StartTLS && a.Security != ImplicitTLS {
+		return bad("security %q is not starttls or ssl", a.Security)
+	}
+	if strings.TrimSpace(a.Username) == "" {
+		return bad("username is empty: use your full iCloud address, like name@icloud.com")
+	}
+	if a.IsICloud() {
+		if _, err := parseBareAddress(a.Username); err != nil {
+			return bad("username %q is not a full email address: iCloud needs the whole address, like name@icloud.com", a.Username)
+		}
+	} else if hasCRLF(a.Username) {
+		return bad("username contains a line break")
+	}
+	if strings.TrimSpace(a.From) != "" {
+		if _, err := parseBareAddress(a.From); err != nil {
+			return bad("from address %q is not a valid email address", a.From)
+		}
+	} else if _, err := parseBareAddress(a.Username); err != nil {
+		return bad("from address is empty and username %q is not an email address: set a from address", a.Username)
+	}
+	if hasCRLF(a.DisplayName) {
+		return bad("display name contains a line break")
+	}
+	return nil
+}
+
+func hasCRLF(s string) bool { return strings.ContainsAny(s, "\r\n") }
+
+// parseBareAddress accepts exactly one plain address, without display name.
+func parseBareAddress(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if hasCRLF(s) {
+		return "", errors.New("contains a line break")
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", err
+	}
+	if addr.Name != "" || addr.Address != s {
+		return "", errors.New("not a bare address")
+	}
+	if !strings.Contains(addr.Address[strings.LastIndexByte(addr.Address, '@')+1:], ".") {
+		return "", errors.New("domain has no dot")
+	}
+	return addr.Address, nil
+}
+
+// ConfigDir is Postcard's folder under os.UserConfigDir (which honours
+// XDG_CONFIG_HOME on Linux).
+func ConfigDir() (string, error) {
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("mailer: no config folder: %w", err)
+	}
+	return filepath.Join(base, "postcard"), nil
+}
+
+// AccountFile is the name of the account file inside the config folder.
+const AccountFile = "account.json"
+
+// ErrNoAccount is returned by LoadAccount when no account has been saved.
+var ErrNoAccount = errors.New("mailer: no account saved yet (run postcard login)")
+
+// LoadAccount reads the account from dir (usually ConfigDir()). Missing
+// fields get iCloud's defaults.
+func LoadAccount(dir string) (Account, error) {
+	data, err := os.ReadFile(filepath.Join(dir, AccountFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return DefaultAccount(), ErrNoAccount
+	}
+	if err != nil {
+		return DefaultAccount(), fmt.Errorf("mailer: reading account: %w", err)
+	}
+	a := DefaultAccount()
+	if err := json.Unmarshal(data, &a); err != nil {
+		return DefaultAccount(), fmt.Errorf("mailer: reading account %s: %w", filepath.Join(dir, AccountFile), err)
+	}
+	return a, nil
+}
+
+// SaveAccount writes the account to dir atomically (temp file, then rename),
+// readable only by the user.
+func SaveAccount(dir string, a Account) error {
+	data, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, AccountFile), append(data, '\n'))
+}
+
+// WriteFileAtomic writes data to path so that a reader (or a crash) sees
+// either the old or the new content, never a mix. The file gets mode 0600 and
+// its folder 0700 when it has to be created.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("mailer: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("mailer: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("mailer: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("mailer: writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("mailer: writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("mailer: writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("mailer: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

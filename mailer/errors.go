@@ -1,0 +1,229 @@
+package mailer
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Kind is the stable name of a class of failure. Callers branch on it, the
+// CLI prints it, and each Kind has one Hint.
+type Kind string
+
+// The kinds of failure. Their string values are part of the CLI's output and
+// must not change.
+const (
+	KindAuth              Kind = "auth"
+	KindTLSMode           Kind = "tls-mode"
+	KindTLSCertificate    Kind = "tls-certificate"
+	KindTLSUnavailable    Kind = "tls-unavailable"
+	KindConnectTimeout    Kind = "connect-timeout"
+	KindConnectRefused    Kind = "connect-refused"
+	KindDNS               Kind = "dns"
+	KindSenderRejected    Kind = "sender-rejected"
+	KindRecipientRejected Kind = "recipient-rejected"
+	KindRateLimited       Kind = "rate-limited"
+	KindPolicyRejected    Kind = "policy-rejected"
+	KindTooLarge          Kind = "too-large"
+	KindTemporary         Kind = "temporary"
+	KindConnectionLost    Kind = "connection-lost"
+	KindCancelled         Kind = "cancelled"
+	KindTimeout           Kind = "timeout"
+	KindInvalidMessage    Kind = "invalid-message"
+	KindInvalidAccount    Kind = "invalid-account"
+	KindKeychain          Kind = "keychain"
+	KindUnknown           Kind = "unknown"
+)
+
+// Stage names the step of a send or check at which something happened.
+type Stage string
+
+// The stages, in the order a session goes through them. On port 587 the
+// greeting comes before TLS; on port 465 TLS comes first.
+const (
+	StageValidate Stage = "validate"
+	StageKeychain Stage = "keychain"
+	StageResolve  Stage = "resolve"
+	StageConnect  Stage = "connect"
+	StageGreeting Stage = "greeting"
+	StageTLS      Stage = "tls"
+	StageLogin    Stage = "login"
+	StageSender   Stage = "sender"     // MAIL FROM
+	StageRcpt     Stage = "recipients" // RCPT TO
+	StageData     Stage = "data"       // DATA and the upload of the message
+	StageAccepted Stage = "accepted"   // the server's reply after the final dot
+	StageQuit     Stage = "quit"
+)
+
+// Reply is an SMTP server reply.
+type Reply struct {
+	Code     int    `json:"code"`
+	Enhanced string `json:"enhanced,omitempty"` // e.g. "5.7.8", when the server sent one
+	Text     string `json:"text"`
+}
+
+// String formats the reply as the server sent it: "535 5.7.8 Error: authentication failed".
+func (r *Reply) String() string {
+	if r == nil {
+		return ""
+	}
+	parts := []string{fmt.Sprint(r.Code)}
+	if r.Enhanced != "" {
+		parts = append(parts, r.Enhanced)
+	}
+	if r.Text != "" {
+		parts = append(parts, r.Text)
+	}
+	return strings.Join(parts, " ")
+}
+
+// Temporary reports whether the reply is a 4xx.
+func (r *Reply) Temporary() bool { return r != nil && r.Code >= 400 && r.Code < 500 }
+
+// Error is the one error type of this package. Send, Check, the keychain,
+// account and message validation all return an *Error, so every caller gets
+// the same diagnosis. It never contains the password.
+type Error struct {
+	Kind  Kind
+	Stage Stage
+	// Reply is the server's reply, when the failure was one.
+	Reply *Reply
+	// Rejected lists the recipients the server refused (KindRecipientRejected).
+	Rejected []string
+	// Detail says in a few words what went wrong, naming the bad input; it
+	// is the part of Error() after the stage.
+	Detail string
+	// Err is the underlying error, kept for details; it may be nil.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("mailer: ")
+	if e.Stage != "" {
+		b.WriteString(string(e.Stage))
+		b.WriteString(": ")
+	}
+	switch {
+	case e.Detail != "":
+		b.WriteString(e.Detail)
+	case e.Reply != nil:
+		b.WriteString(e.Reply.String())
+	case e.Err != nil:
+		b.WriteString(e.Err.Error())
+	default:
+		b.WriteString(string(e.Kind))
+	}
+	if e.Detail != "" && e.Reply != nil {
+		b.WriteString(" (server said: ")
+		b.WriteString(e.Reply.String())
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Hint returns what the user should do about e, in one to three sentences.
+func (e *Error) Hint() string {
+	h := HintFor(e.Kind)
+	if e.Kind == KindRecipientRejected && len(e.Rejected) > 0 {
+		return fmt.Sprintf("The server refused %s. %s", strings.Join(e.Rejected, ", "), h.Text)
+	}
+	if e.Kind == KindConnectionLost && e.Stage == StageAccepted {
+		return hintLostAfterUpload
+	}
+	return h.Text
+}
+
+// Temporary reports whether trying the same thing again later may work.
+func (e *Error) Temporary() bool {
+	switch e.Kind {
+	case KindTemporary, KindConnectionLost, KindTimeout:
+		return true
+	case KindRateLimited:
+		return e.Reply == nil || e.Reply.Temporary()
+	}
+	return false
+}
+
+// KindOf returns the Kind of err: the Kind of the first *Error in its chain,
+// KindUnknown for any other non-nil error, and "" for nil.
+func KindOf(err error) Kind {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindUnknown
+}
+
+// Hint is the advice shown for one Kind. Title is a few words for a heading;
+// Text is one to three plain sentences saying what to do. The texts come from
+// the iCloud SMTP setup guide users follow today.
+type Hint struct {
+	Kind  Kind
+	Title string
+	Text  string
+}
+
+const hintLostAfterUpload = "The connection dropped after the whole message was uploaded but before the server confirmed it, so it may or may not have been delivered. Look in the Sent folder of iCloud Mail before you send it again."
+
+var hints = []Hint{
+	{KindAuth, "iCloud refused the password",
+		"iCloud needs an app-specific password, not your Apple ID password. Create one at appleid.apple.com under Sign-In and Security (two-factor authentication must be on) and use your full iCloud address as the username. If it still fails, look for a \"Sign-In Attempt Was Blocked\" email from Apple and approve the access."},
+	{KindTLSMode, "The encryption does not match the port",
+		"Port 587 uses STARTTLS and port 465 uses SSL/TLS. Switch the encryption setting to match the port."},
+	{KindTLSCertificate, "The server's certificate could not be trusted",
+		"The server's certificate is not valid for this host, so the connection was stopped before the password was sent. Check that the host is smtp.mail.me.com; on a corporate or public network, something may be intercepting the connection: try another network."},
+	{KindTLSUnavailable, "The connection could not be secured",
+		"The server did not offer encryption (STARTTLS), so Postcard did not send your password. Check the host and port; a network that strips encryption may be in the way: try another network."},
+	{KindConnectTimeout, "The server did not answer",
+		"Port 587 may be blocked by your network; corporate firewalls often block it. Try port 465 with SSL/TLS instead."},
+	{KindConnectRefused, "Nothing answered on that port",
+		"The server refused the connection. Check the host and port: iCloud uses smtp.mail.me.com on port 587 (STARTTLS) or 465 (SSL/TLS)."},
+	{KindDNS, "The server's name was not found",
+		"Check the host name (iCloud's is smtp.mail.me.com) and your internet connection."},
+	{KindSenderRejected, "iCloud refused the From address",
+		"The From address must be your iCloud address, one of its aliases, or a custom-domain address of this account. Sign in with the primary iCloud address as the username."},
+	{KindRecipientRejected, "A recipient was refused",
+		"Nothing was sent to anyone. Correct or remove the refused addresses and send again."},
+	{KindRateLimited, "iCloud's sending limit was reached",
+		"iCloud limits how many messages and recipients you can send each day. Wait and try again later; iCloud is not meant for bulk mail, which needs a dedicated email service."},
+	{KindPolicyRejected, "iCloud's filter refused the message",
+		"iCloud's content or reputation filter rejected the message, so it was not delivered. Change what looks like bulk mail or spam (links, attachments, wording) or send it from another service."},
+	{KindTooLarge, "The message is too large",
+		"iCloud accepts at most 20 MB per message, attachments included after encoding. Send fewer or smaller attachments, or share large files by link."},
+	{KindTemporary, "The server is busy",
+		"The server could not take the message right now, so nothing was sent. Try again in a few minutes."},
+	{KindConnectionLost, "The connection dropped",
+		"The connection was lost before the server accepted the message, so it was not sent. It is safe to try again."},
+	{KindCancelled, "Cancelled",
+		"You cancelled before the server accepted the message, so it was not sent."},
+	{KindTimeout, "The server stopped answering",
+		"The server took too long to answer, so the message was not sent. Check your connection and try again."},
+	{KindInvalidMessage, "The message cannot be sent as it is",
+		"Correct the field named above and send again."},
+	{KindInvalidAccount, "The account settings are incomplete",
+		"Correct the setting named above. For iCloud: host smtp.mail.me.com, port 587 with STARTTLS, and your full iCloud address as the username."},
+	{KindKeychain, "The keychain could not be used",
+		"Postcard keeps the app-specific password in the system keychain. Unlock the keychain (or install and start one, such as GNOME Keyring) and try again, or sign in again to store the password."},
+	{KindUnknown, "Something unexpected went wrong",
+		"The details below say what the system reported. Check your connection and settings, then try again."},
+}
+
+// Hints returns the advice for every Kind, in a fixed order. The README's
+// troubleshooting section is generated from it.
+func Hints() []Hint { return append([]Hint(nil), hints...) }
+
+// HintFor returns the advice for k; an unknown k gets KindUnknown's.
+func HintFor(k Kind) Hint {
+	for _, h := range hints {
+		if h.Kind == k {
+			return h
+		}
+	}
+	return HintFor(KindUnknown)
+}
