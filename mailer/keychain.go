@@ -1,20 +1,337 @@
 package mailer
 
-// API contract for the keychain wrapper (to be implemented).
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// KeychainService is the service name Postcard's passwords are stored under
+// in the OS keychain; changing it would orphan every stored password.
+const KeychainService = "postcard"
+
+// DefaultKeychainTimeout is how long a keychain call may take before Postcard
+// gives up: long enough for a slow D-Bus, short enough that an unlock prompt
+// nobody answers does not hang a send forever.
+const DefaultKeychainTimeout = 10 * time.Second
+
+// The keychain failures callers branch on with errors.Is. Each is the Err of
+// an *Error of KindKeychain (or KindCancelled), never returned bare.
+var (
+	// ErrPasswordNotFound means no password is stored for the user, so the
+	// user has to sign in (again) rather than fix the keychain.
+	ErrPasswordNotFound = errors.New("mailer: no password is stored in the keychain")
+	// ErrKeychainUnavailable means there is no usable keychain (no D-Bus, no
+	// Secret Service) or it is locked; go-keyring's Linux errors are not
+	// sentinels, so every failure it reports other than "not found" lands here.
+	ErrKeychainUnavailable = errors.New("mailer: no keychain is available or it is locked")
+	// ErrKeychainTimeout means the keychain did not answer in time, typically
+	// because it shows an unlock prompt that nobody answers.
+	ErrKeychainTimeout = errors.New("mailer: the keychain did not answer in time")
+)
+
+// SecretStore is the keychain backend Keychain talks to; tests swap in a
+// fake so they need neither D-Bus nor a real keyring.
+type SecretStore interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// Keychain keeps the app-specific password in the OS keychain, one entry per
+// username. The zero value uses the OS keychain through go-keyring, service
+// KeychainService and DefaultKeychainTimeout.
 //
-//	const KeychainService = "postcard"
-//	var ErrPasswordNotFound, ErrKeychainUnavailable, ErrKeychainTimeout error
-//	type SecretStore interface {
-//		Get(service, user string) (string, error)
-//		Set(service, user, password string) error
-//		Delete(service, user string) error
-//	}
-//	type Keychain struct {
-//		Service string        // "" means KeychainService
-//		Timeout time.Duration // 0 means DefaultKeychainTimeout (10 s)
-//		Store   SecretStore   // nil means the OS keychain through go-keyring
-//	}
-//	func (k Keychain) Get(ctx context.Context, user string) (string, error)
-//	func (k Keychain) Set(ctx context.Context, user, password string) error
-//	func (k Keychain) Delete(ctx context.Context, user string) error
-//	func (k Keychain) Move(ctx context.Context, oldUser, newUser string) error
+// Every error is an *Error (KindKeychain at StageKeychain, KindCancelled when
+// ctx ends, KindInvalidAccount at StageValidate for an empty username or
+// password) whose Err matches ErrPasswordNotFound, ErrKeychainUnavailable or
+// ErrKeychainTimeout with errors.Is. No error ever contains the password.
+type Keychain struct {
+	// Service is the keychain service name; "" means KeychainService.
+	Service string
+	// Timeout bounds each store call; 0 or less means DefaultKeychainTimeout.
+	Timeout time.Duration
+	// Store is the backend; nil means the OS keychain through go-keyring.
+	Store SecretStore
+}
+
+// osStore is the OS keychain through go-keyring: the Secret Service over
+// D-Bus on Linux, the security tool on macOS, Credential Manager on Windows.
+type osStore struct{}
+
+func (osStore) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osStore) Set(service, user, password string) error { return keyring.Set(service, user, password) }
+func (osStore) Delete(service, user string) error        { return keyring.Delete(service, user) }
+
+func (k Keychain) service() string {
+	if k.Service == "" {
+		return KeychainService
+	}
+	return k.Service
+}
+
+func (k Keychain) timeout() time.Duration {
+	if k.Timeout <= 0 {
+		return DefaultKeychainTimeout
+	}
+	return k.Timeout
+}
+
+func (k Keychain) store() SecretStore {
+	if k.Store == nil {
+		return osStore{}
+	}
+	return k.Store
+}
+
+// Get returns the password stored for user.
+func (k Keychain) Get(ctx context.Context, user string) (string, error) {
+	if err := checkUser(user); err != nil {
+		return "", err
+	}
+	var pw string
+	err := k.call(ctx, "reading the password for "+user, func(s SecretStore, service string) error {
+		v, err := s.Get(service, user)
+		if err != nil {
+			// macOS's decoder can fail with a piece of the value in its
+			// message, so scrub whatever came back before keeping the text.
+			return scrub(err, v)
+		}
+		pw = v
+		return nil
+	})
+	if err != nil {
+		return "", k.classify(err, user)
+	}
+	return pw, nil
+}
+
+// Set stores password for user, replacing any password stored before.
+func (k Keychain) Set(ctx context.Context, user, password string) error {
+	if err := checkUser(user); err != nil {
+		return err
+	}
+	if password == "" {
+		// An empty entry would only turn a clear "not signed in" into a
+		// confusing authentication failure at the server later.
+		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Detail: "the password is empty"}
+	}
+	err := k.call(ctx, "storing the password for "+user, func(s SecretStore, service string) error {
+		// The library's text is kept in Detail; make sure it can never
+		// carry the secret, whatever backend produced it.
+		return scrub(s.Set(service, user, password), password)
+	})
+	if err != nil {
+		return k.classify(err, user)
+	}
+	return nil
+}
+
+// Delete removes the password stored for user; when there is none the error
+// wraps ErrPasswordNotFound, so callers that do not care can ignore exactly
+// that case.
+func (k Keychain) Delete(ctx context.Context, user string) error {
+	if err := checkUser(user); err != nil {
+		return err
+	}
+	err := k.call(ctx, "removing the password for "+user, func(s SecretStore, service string) error {
+		return s.Delete(service, user)
+	})
+	if err != nil {
+		return k.classify(err, user)
+	}
+	return nil
+}
+
+// Move re-files the password of oldUser under newUser, for when the username
+// of the account changes. It stores the new entry before deleting the old one
+// so a failure half-way never loses the only copy. Moving to the same user
+// does nothing; a missing old entry is ErrPasswordNotFound.
+func (k Keychain) Move(ctx context.Context, oldUser, newUser string) error {
+	if err := checkUser(oldUser); err != nil {
+		return err
+	}
+	if err := checkUser(newUser); err != nil {
+		return err
+	}
+	if oldUser == newUser {
+		return nil
+	}
+	pw, err := k.Get(ctx, oldUser)
+	if err != nil {
+		return err
+	}
+	if err := k.Set(ctx, newUser, pw); err != nil {
+		return err
+	}
+	err = k.Delete(ctx, oldUser)
+	if err == nil || errors.Is(err, ErrPasswordNotFound) {
+		// Gone already (removed by someone else meanwhile): the move is done.
+		return nil
+	}
+	// No rollback of the new entry: after a timeout the delete of the old one
+	// may still complete in the background, and removing the new one too
+	// would lose the password altogether. A spare copy is harmless; a lost
+	// one means creating a new app-specific password.
+	var e *Error
+	if errors.As(err, &e) {
+		return &Error{
+			Kind:   e.Kind,
+			Stage:  e.Stage,
+			Detail: fmt.Sprintf("the password was copied to %s but could not be removed for %s: %s", newUser, oldUser, e.Detail),
+			Err:    e.Err,
+		}
+	}
+	return err
+}
+
+// checkUser rejects an empty username, which would file the password under
+// an entry nobody can look up on purpose.
+func checkUser(user string) error {
+	if strings.TrimSpace(user) == "" {
+		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Detail: "username is empty: the keychain stores the password under your full iCloud address"}
+	}
+	return nil
+}
+
+// callError is how call reports that the store never answered, as opposed
+// to an error the store returned.
+type callError struct {
+	kind   Kind
+	detail string
+	err    error
+}
+
+func (e *callError) Error() string { return e.detail }
+
+// call runs fn against the store in its own goroutine and waits for it, the
+// timeout or ctx, whichever comes first.
+//
+// go-keyring cannot be interrupted: a D-Bus call waiting on an unlock prompt
+// blocks until someone answers it. So on timeout or cancel the goroutine is
+// left running and its result is dropped (the channel is buffered, so it
+// never blocks on send); a Set or Delete abandoned this way may still take
+// effect later. A goroutine per stuck call is the price of never hanging the
+// caller.
+func (k Keychain) call(ctx context.Context, what string, fn func(SecretStore, string) error) error {
+	if err := ctx.Err(); err != nil {
+		// Do not start a write the caller no longer wants.
+		return cancelled(ctx, what)
+	}
+	store, service, timeout := k.store(), k.service(), k.timeout()
+	done := make(chan error, 1)
+	go func() { done <- fn(store, service) }()
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return &callError{
+			kind:   KindKeychain,
+			detail: fmt.Sprintf("the keychain did not answer within %v while %s; it may be waiting for you to unlock it", timeout, what),
+			err:    ErrKeychainTimeout,
+		}
+	case <-ctx.Done():
+		return cancelled(ctx, what)
+	}
+}
+
+// cancelled reports the end of ctx. A deadline of the caller's is still the
+// keychain not answering in time, so it also matches ErrKeychainTimeout.
+func cancelled(ctx context.Context, what string) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &callError{
+			kind:   KindKeychain,
+			detail: "the keychain did not answer before the deadline while " + what + "; it may be waiting for you to unlock it",
+			err:    fmt.Errorf("%w: %w", ErrKeychainTimeout, ctx.Err()),
+		}
+	}
+	return &callError{
+		kind:   KindCancelled,
+		detail: "cancelled while " + what,
+		err:    ctx.Err(),
+	}
+}
+
+// classify turns what call returned into the package's *Error.
+func (k Keychain) classify(err error, user string) error {
+	var ce *callError
+	if errors.As(err, &ce) {
+		return &Error{Kind: ce.kind, Stage: StageKeychain, Detail: ce.detail, Err: ce.err}
+	}
+	e := &Error{Kind: KindKeychain, Stage: StageKeychain}
+	switch {
+	case errors.Is(err, keyring.ErrNotFound), errors.Is(err, ErrPasswordNotFound):
+		e.Detail = "no password is stored for " + user
+		e.Err = wrapSentinel(ErrPasswordNotFound, err)
+	case errors.Is(err, ErrKeychainTimeout):
+		// Only a SecretStore of the caller's own can say this.
+		e.Detail = withCause("the keychain did not answer in time; it may be waiting for you to unlock it", err)
+		e.Err = wrapSentinel(ErrKeychainTimeout, err)
+	case errors.Is(err, keyring.ErrSetDataTooBig):
+		e.Detail = "the keychain refused the password for " + user + " because it is too long"
+		e.Err = wrapSentinel(ErrKeychainUnavailable, err)
+	default:
+		// On Linux, no bus, no Secret Service and a locked collection all
+		// come back as plain errors, so they cannot be told apart reliably.
+		e.Detail = withCause("no keychain is available or it is locked", err)
+		e.Err = wrapSentinel(ErrKeychainUnavailable, err)
+	}
+	return e
+}
+
+// withCause appends the store's own words to detail, since they often name
+// the actual problem (no bus, no Secret Service, which collection is
+// locked), unless err is just one of our sentinels repeating detail.
+func withCause(detail string, err error) string {
+	switch err {
+	case ErrKeychainTimeout, ErrKeychainUnavailable:
+		return detail
+	}
+	return detail + ": " + err.Error()
+}
+
+// wrapSentinel makes err match sentinel with errors.Is while keeping err
+// itself reachable for callers who want the library's error.
+func wrapSentinel(sentinel, err error) error {
+	if err == sentinel {
+		return sentinel
+	}
+	return fmt.Errorf("%w: %w", sentinel, err)
+}
+
+// sentinels are the errors a redacted error must still match, so that
+// scrubbing a secret out of a message does not change how it is classified.
+var sentinels = []error{keyring.ErrNotFound, keyring.ErrSetDataTooBig, ErrPasswordNotFound, ErrKeychainUnavailable, ErrKeychainTimeout}
+
+// redactedError replaces an error whose text contained a secret.
+type redactedError struct {
+	msg  string
+	kind error // the sentinel the original matched, or nil
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.kind }
+
+// scrub returns err unless its text contains secret; then it returns an
+// error with the secret cut out of the text. The original is dropped on
+// purpose: keeping it in the chain would keep the secret reachable.
+func scrub(err error, secret string) error {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	r := &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "[redacted]")}
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			r.kind = s
+			break
+		}
+	}
+	return r
+}

@@ -1,0 +1,322 @@
+package mailer
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// iCloud's limits for one message.
+const (
+	MaxRecipients   = 500
+	MaxMessageBytes = 20 * 1000 * 1000 // "20 MB", counted after encoding
+)
+
+// Message is one email as the user wrote it. Address fields hold what the
+// user typed: each element may itself be a list separated by commas or
+// semicolons, with display names ("Ann <ann@x.com>; bob@y.org").
+type Message struct {
+	// From overrides the account's From address for this message. It may be
+	// an alias or a custom-domain address of the account.
+	From    string
+	To      []string
+	Cc      []string
+	Bcc     []string
+	ReplyTo string
+	Subject string
+	// Body is plain text.
+	Body string
+	// Attachments are paths of files, read when the message is sent.
+	Attachments []string
+}
+
+// Prepared is a message checked and encoded, ready for one send. Make it with
+// Prepare.
+type Prepared struct {
+	// EnvelopeFrom is the bare address given in MAIL FROM.
+	EnvelopeFrom string
+	// Recipients are the bare addresses given in RCPT TO: To, Cc and Bcc
+	// without duplicates.
+	Recipients []string
+	// MessageID is the Message-ID header, without angle brackets.
+	MessageID string
+	// Size is the exact number of bytes that will be uploaded after DATA
+	// (before dot-stuffing).
+	Size int64
+	// Warnings are things worth asking the user about that do not stop a
+	// send, such as an empty subject.
+	Warnings []string
+
+	msg *gomail.Msg
+}
+
+// WriteTo writes the encoded message (headers and body, CRLF line endings).
+// Attachments are streamed from their files.
+func (p *Prepared) WriteTo(w io.Writer) (int64, error) { return p.msg.WriteTo(w) }
+
+// WarnEmptySubject is the warning Prepare gives for a message without subject.
+const WarnEmptySubject = "the subject is empty"
+
+// Prepare checks m for sending from a, before any connection is made, and
+// encodes it. Its errors are *Error of KindInvalidMessage (or KindTooLarge),
+// each naming the offending field or item.
+func Prepare(a Account, m Message) (*Prepared, error) {
+	bad := func(format string, args ...any) error {
+		return &Error{Kind: KindInvalidMessage, Stage: StageValidate, Detail: fmt.Sprintf(format, args...)}
+	}
+	from := strings.TrimSpace(m.From)
+	if from == "" {
+		from = a.FromAddress()
+	}
+	fromAddr, err := parseBareAddress(from)
+	if err != nil {
+		return nil, bad("from address %q is not a valid email address", from)
+	}
+	if hasCRLF(a.DisplayName) {
+		return nil, bad("display name contains a line break")
+	}
+
+	p := &Prepared{EnvelopeFrom: fromAddr}
+	seen := map[string]bool{}
+	lists := map[string][]*mail.Address{}
+	for _, f := range []struct {
+		name  string
+		items []string
+	}{{"To", m.To}, {"Cc", m.Cc}, {"Bcc", m.Bcc}} {
+		for _, item := range f.items {
+			addrs, err := ParseAddressList(item)
+			if err != nil {
+				return nil, bad("%s: %v", f.name, err)
+			}
+			lists[f.name] = append(lists[f.name], addrs...)
+			for _, ad := range addrs {
+				key := strings.ToLower(ad.Address)
+				if !seen[key] {
+					seen[key] = true
+					p.Recipients = append(p.Recipients, ad.Address)
+				}
+			}
+		}
+	}
+	if len(p.Recipients) == 0 {
+		return nil, bad("no recipients: add an address in To, Cc or Bcc")
+	}
+	if len(p.Recipients) > MaxRecipients {
+		return nil, bad("%d recipients: iCloud accepts at most %d per message", len(p.Recipients), MaxRecipients)
+	}
+	var replyTo []*mail.Address
+	if strings.TrimSpace(m.ReplyTo) != "" {
+		replyTo, err = ParseAddressList(m.ReplyTo)
+		if err != nil {
+			return nil, bad("Reply-To: %v", err)
+		}
+	}
+	if hasCRLF(m.Subject) {
+		return nil, bad("the subject contains a line break")
+	}
+	if strings.TrimSpace(m.Subject) == "" {
+		p.Warnings = append(p.Warnings, WarnEmptySubject)
+	}
+	var rawSize int64
+	for _, path := range m.Attachments {
+		n, err := checkAttachment(path)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		rawSize += n
+	}
+	// Base64 makes files a third larger; anything whose raw bytes alone are
+	// over the limit need not be encoded to know it.
+	if rawSize > MaxMessageBytes {
+		return nil, tooLarge(rawSize, true)
+	}
+
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithCharset(gomail.CharsetUTF8))
+	if err := msg.FromFormat(a.DisplayName, fromAddr); err != nil {
+		return nil, bad("from address %q: %v", fromAddr, err)
+	}
+	if len(lists["To"]) > 0 {
+		msg.ToMailAddress(lists["To"]...)
+	}
+	if len(lists["Cc"]) > 0 {
+		msg.CcMailAddress(lists["Cc"]...)
+	}
+	// Bcc recipients are only in the envelope, never in a header.
+	if len(replyTo) > 0 {
+		msg.ReplyToMailAddress(replyTo...)
+	}
+	msg.Subject(m.Subject)
+	msg.SetDate()
+	p.MessageID = newMessageID(fromAddr)
+	msg.SetMessageIDWithValue(p.MessageID)
+	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	for _, path := range m.Attachments {
+		msg.AttachFile(path, gomail.WithFileName(filepath.Base(path)))
+	}
+	if len(msg.GetAttachments()) != len(m.Attachments) {
+		// go-mail skips files it cannot open without saying so.
+		return nil, bad("an attachment could not be opened")
+	}
+	p.msg = msg
+
+	var cw countingWriter
+	if _, err := msg.WriteTo(&cw); err != nil {
+		return nil, bad("encoding the message: %v", err)
+	}
+	p.Size = cw.n
+	if p.Size > MaxMessageBytes {
+		return nil, tooLarge(p.Size, false)
+	}
+	return p, nil
+}
+
+func tooLarge(n int64, raw bool) error {
+	what := "encoded"
+	if raw {
+		what = "before encoding"
+	}
+	return &Error{Kind: KindTooLarge, Stage: StageValidate,
+		Detail: fmt.Sprintf("the message is %s %s; iCloud's limit is 20 MB", FormatSize(n), what)}
+}
+
+// FormatSize formats n bytes the way the 20 MB limit is stated (decimal MB).
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1000:
+		return fmt.Sprintf("%.0f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// EstimateEncodedSize is the size a set of attachments of total raw size n
+// takes in a message: base64 with line breaks. It is for showing a running
+// total; Prepare measures the real message.
+func EstimateEncodedSize(n int64) int64 {
+	b64 := (n + 2) / 3 * 4
+	return b64 + b64/76*2
+}
+
+// checkAttachment returns the size of the file at path, or an error naming
+// it when it is missing, a folder or unreadable.
+func checkAttachment(path string) (int64, error) {
+	if strings.TrimSpace(path) == "" {
+		return 0, errors.New("attachment path is empty")
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return 0, fmt.Errorf("attachment %q does not exist", path)
+	case errors.Is(err, os.ErrPermission):
+		return 0, fmt.Errorf("attachment %q cannot be read: permission denied", path)
+	case err != nil:
+		return 0, fmt.Errorf("attachment %q cannot be read: %v", path, err)
+	case fi.IsDir():
+		return 0, fmt.Errorf("attachment %q is a folder, not a file", path)
+	case !fi.Mode().IsRegular():
+		return 0, fmt.Errorf("attachment %q is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			return 0, fmt.Errorf("attachment %q cannot be read: permission denied", path)
+		}
+		return 0, fmt.Errorf("attachment %q cannot be read: %v", path, err)
+	}
+	defer f.Close()
+	var one [1]byte
+	if _, err := f.Read(one[:]); err != nil && !errors.Is(err, io.EOF) {
+		return 0, fmt.Errorf("attachment %q cannot be read: %v", path, err)
+	}
+	return fi.Size(), nil
+}
+
+// ParseAddressList parses what a user typed into an address field: addresses
+// separated by commas or semicolons, each bare or with a display name
+// ("Ann <ann@x.com>; bob@y.org"). Empty items are ignored. Its error names
+// the item that is not an address.
+func ParseAddressList(s string) ([]*mail.Address, error) {
+	if hasCRLF(s) {
+		return nil, errors.New("contains a line break")
+	}
+	var out []*mail.Address
+	for _, item := range splitAddressList(s) {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		ad, err := mail.ParseAddress(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a valid email address", item)
+		}
+		at := strings.LastIndexByte(ad.Address, '@')
+		if at < 1 || !strings.Contains(ad.Address[at+1:], ".") || strings.HasSuffix(ad.Address, ".") {
+			return nil, fmt.Errorf("%q is not a valid email address (the domain looks incomplete)", item)
+		}
+		out = append(out, ad)
+	}
+	return out, nil
+}
+
+// splitAddressList splits on commas and semicolons outside quotes, angle
+// brackets and comments, so `"Doe, Jane" <j@x.org>` stays whole.
+func splitAddressList(s string) []string {
+	var (
+		out            []string
+		cur            strings.Builder
+		quoted, escape bool
+		angle, paren   int
+	)
+	for _, r := range s {
+		switch {
+		case escape:
+			escape = false
+		case r == '\\' && (quoted || paren > 0):
+			escape = true
+		case r == '"' && paren == 0:
+			quoted = !quoted
+		case quoted:
+		case r == '(':
+			paren++
+		case r == ')' && paren > 0:
+			paren--
+		case paren > 0:
+		case r == '<':
+			angle++
+		case r == '>' && angle > 0:
+			angle--
+		case (r == ',' || r == ';') && angle == 0:
+			out = append(out, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	return append(out, cur.String())
+}
+
+// newMessageID returns a unique id in the sender's domain, so the message
+// does not reveal the computer's host name.
+func newMessageID(from string) string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	domain := from[strings.LastIndexByte(from, '@')+1:]
+	return fmt.Sprintf("%d.%s@%s", time.Now().UnixNano(), hex.EncodeToString(b[:]), domain)
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}

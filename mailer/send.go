@@ -1,0 +1,533 @@
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/wneessen/go-mail/smtp"
+)
+
+// Defaults for Client.
+const (
+	DefaultConnectTimeout = 15 * time.Second
+	DefaultReplyTimeout   = 30 * time.Second
+	// DefaultMinUploadRate is the slowest upload, in bytes per second, that
+	// the upload deadline allows for: 20 MB gets about 13 minutes.
+	DefaultMinUploadRate = 25_000
+)
+
+// Client sends messages and checks logins. The zero value is ready to use;
+// the fields exist so tests and callers can shorten the waits.
+//
+// There is no setting to skip certificate verification, to allow a
+// plaintext connection, or to retry: a send is attempted once.
+type Client struct {
+	// ConnectTimeout bounds resolving the host and opening the TCP
+	// connection.
+	ConnectTimeout time.Duration
+	// ReplyTimeout bounds the TLS handshake and the wait for each reply.
+	ReplyTimeout time.Duration
+	// MinUploadRate sets the upload deadline: ReplyTimeout plus the
+	// message size divided by this many bytes per second.
+	MinUploadRate int64
+	// OnStage, if set, is called (on the sending goroutine) each time a
+	// stage ends, successfully or not.
+	OnStage func(StageResult)
+}
+
+// StageResult says how one stage of a session went.
+type StageResult struct {
+	Stage   Stage         `json:"stage"`
+	OK      bool          `json:"ok"`
+	Detail  string        `json:"detail,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// Result describes a message the server accepted.
+type Result struct {
+	MessageID  string
+	Recipients []string
+	// Reply is the server's reply to the end of the message.
+	Reply string
+	Size  int64
+}
+
+// Send sends m with a Client of default settings. See Client.Send.
+func Send(ctx context.Context, a Account, password string, m Message) (*Result, error) {
+	return (&Client{}).Send(ctx, a, password, m)
+}
+
+// Check logs in with a Client of default settings. See Client.Check.
+func Check(ctx context.Context, a Account, password string) ([]StageResult, error) {
+	return (&Client{}).Check(ctx, a, password)
+}
+
+// Send checks m (see Prepare), then connects, secures the connection, logs
+// in and sends it, once. Cancelling ctx stops it at any stage, in the middle
+// of the upload included. Every error is an *Error.
+func (c *Client) Send(ctx context.Context, a Account, password string, m Message) (*Result, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := Prepare(a, m)
+	if err != nil {
+		return nil, err
+	}
+	return c.SendPrepared(ctx, a, password, p)
+}
+
+// SendPrepared sends a message made by Prepare.
+func (c *Client) SendPrepared(ctx context.Context, a Account, password string, p *Prepared) (*Result, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	s, err := c.open(ctx, a, password)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	return s.send(p)
+}
+
+// Check resolves the host, connects, secures the connection, reads the
+// greeting and logs in, then says goodbye without sending anything. It
+// returns every stage it went through, the failed one last; the error, if
+// any, is an *Error.
+func (c *Client) Check(ctx context.Context, a Account, password string) ([]StageResult, error) {
+	var stages []StageResult
+	cc := *c
+	cc.OnStage = func(r StageResult) {
+		stages = append(stages, r)
+		if c.OnStage != nil {
+			c.OnStage(r)
+		}
+	}
+	if err := a.Validate(); err != nil {
+		return stages, err
+	}
+	s, err := cc.open(ctx, a, password)
+	if err != nil {
+		return stages, err
+	}
+	s.quit()
+	s.close()
+	return stages, nil
+}
+
+func (c *Client) connectTimeout() time.Duration {
+	if c.ConnectTimeout > 0 {
+		return c.ConnectTimeout
+	}
+	return DefaultConnectTimeout
+}
+
+func (c *Client) replyTimeout() time.Duration {
+	if c.ReplyTimeout > 0 {
+		return c.ReplyTimeout
+	}
+	return DefaultReplyTimeout
+}
+
+func (c *Client) uploadTimeout(size int64) time.Duration {
+	rate := c.MinUploadRate
+	if rate <= 0 {
+		rate = DefaultMinUploadRate
+	}
+	return c.replyTimeout() + time.Duration(size/rate)*time.Second
+}
+
+// session is one connection, from dial to close.
+type session struct {
+	c       *Client
+	ctx     context.Context
+	a       Account
+	conn    *watchedConn
+	smtp    *smtp.Client
+	stop    func() bool // stops closing the connection when ctx ends
+	stage   Stage
+	started time.Time
+}
+
+func (s *session) begin(st Stage) {
+	s.stage = st
+	s.started = time.Now()
+}
+
+func (s *session) ok(detail string) {
+	if s.c.OnStage != nil {
+		s.c.OnStage(StageResult{Stage: s.stage, OK: true, Detail: detail, Elapsed: time.Since(s.started)})
+	}
+}
+
+// fail turns err at the current stage into an *Error and reports the stage.
+func (s *session) fail(err error) *Error {
+	e := s.diagnose(err)
+	if s.c.OnStage != nil {
+		detail := e.Detail
+		if detail == "" {
+			detail = e.Error()
+		}
+		s.c.OnStage(StageResult{Stage: s.stage, OK: false, Detail: detail, Elapsed: time.Since(s.started)})
+	}
+	if s.smtp != nil || s.conn != nil {
+		s.close()
+	}
+	return e
+}
+
+func (c *Client) open(ctx context.Context, a Account, password string) (*session, error) {
+	s := &session{c: c, ctx: ctx, a: a}
+	host := strings.TrimSuffix(strings.TrimSpace(a.Host), ".")
+	if err := ctx.Err(); err != nil {
+		s.begin(StageResolve)
+		return nil, s.fail(err)
+	}
+
+	// Resolve and connect share the connect timeout.
+	dctx, cancel := context.WithTimeout(ctx, c.connectTimeout())
+	defer cancel()
+	s.begin(StageResolve)
+	var ips []string
+	if ip := net.ParseIP(host); ip != nil {
+		ips = []string{ip.String()}
+	} else {
+		addrs, err := net.DefaultResolver.LookupIPAddr(dctx, host)
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		for _, ad := range addrs {
+			ips = append(ips, ad.IP.String())
+		}
+		if len(ips) == 0 {
+			return nil, s.fail(&net.DNSError{Err: "no addresses", Name: host, IsNotFound: true})
+		}
+	}
+	s.ok(strings.Join(ips, ", "))
+
+	s.begin(StageConnect)
+	var (
+		raw net.Conn
+		err error
+	)
+	d := net.Dialer{}
+	for _, ip := range ips {
+		raw, err = d.DialContext(dctx, "tcp", net.JoinHostPort(ip, fmt.Sprint(a.Port)))
+		if err == nil || dctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	s.conn = &watchedConn{Conn: raw}
+	// Cancelling ctx closes the connection, which unblocks whatever the
+	// session is waiting on: go-mail's SMTP client has no context of its own.
+	s.stop = context.AfterFunc(ctx, func() { raw.Close() })
+	s.ok(raw.RemoteAddr().String())
+
+	tlsConfig := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	var conn net.Conn = s.conn
+	if a.Security == ImplicitTLS {
+		s.begin(StageTLS)
+		tc := tls.Client(s.conn, tlsConfig)
+		_ = tc.SetDeadline(time.Now().Add(c.replyTimeout()))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, s.fail(err)
+		}
+		s.ok(tlsDetail(tc.ConnectionState()))
+		conn = tc
+	}
+
+	s.begin(StageGreeting)
+	_ = conn.SetDeadline(time.Now().Add(c.replyTimeout()))
+	sc, err := smtp.NewClient(conn, host)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	s.smtp = sc
+	if err := sc.Hello("localhost"); err != nil {
+		return nil, s.fail(err)
+	}
+	s.ok(firstLine(sc.HelloResponse()))
+
+	if a.Security == StartTLS {
+		s.begin(StageTLS)
+		if ok, _ := sc.Extension("STARTTLS"); !ok {
+			return nil, s.fail(errNoSTARTTLS)
+		}
+		if err := sc.StartTLS(tlsConfig); err != nil {
+			return nil, s.fail(err)
+		}
+		st, ok := sc.TLSConnectionState()
+		if !ok || !st.HandshakeComplete {
+			return nil, s.fail(errNoSTARTTLS)
+		}
+		s.ok(tlsDetail(st))
+	}
+
+	s.begin(StageLogin)
+	if st, ok := sc.TLSConnectionState(); !ok || !st.HandshakeComplete {
+		// Never reached: both paths above end on TLS. Kept so that no future
+		// change can send the password in the clear.
+		return nil, s.fail(errNoSTARTTLS)
+	}
+	ok, mechs := sc.Extension("AUTH")
+	if !ok {
+		return nil, s.fail(errNoAuth)
+	}
+	var auth smtp.Auth
+	switch {
+	case hasWord(mechs, "PLAIN"):
+		auth = smtp.PlainAuth("", a.Username, password, host, false)
+	case hasWord(mechs, "LOGIN"):
+		auth = smtp.LoginAuth(a.Username, password, host, false)
+	default:
+		return nil, s.fail(fmt.Errorf("%w (it offers %s)", errNoAuth, mechs))
+	}
+	if err := sc.Auth(auth); err != nil {
+		return nil, s.fail(err)
+	}
+	s.ok("logged in as " + a.Username)
+	return s, nil
+}
+
+func (s *session) send(p *Prepared) (*Result, error) {
+	sc := s.smtp
+	rt := s.c.replyTimeout()
+
+	s.begin(StageSender)
+	_ = sc.UpdateDeadline(rt)
+	if err := sc.Mail("<" + p.EnvelopeFrom + ">"); err != nil {
+		return nil, s.fail(err)
+	}
+	s.ok(p.EnvelopeFrom)
+
+	s.begin(StageRcpt)
+	var (
+		rejected []string
+		first    error
+	)
+	for _, r := range p.Recipients {
+		_ = sc.UpdateDeadline(rt)
+		if err := sc.Rcpt("<" + r + ">"); err != nil {
+			var te *textproto.Error
+			if !errors.As(err, &te) {
+				return nil, s.fail(err) // the connection, not the recipient
+			}
+			rejected = append(rejected, r)
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	if first != nil {
+		// Any refused recipient stops the whole message: nobody gets it.
+		_ = sc.Reset()
+		e := s.fail(first)
+		if e.Kind == KindRecipientRejected || e.Kind == KindTemporary || e.Kind == KindRateLimited {
+			e.Rejected = rejected
+			e.Detail = fmt.Sprintf("refused %s", strings.Join(rejected, ", "))
+		}
+		return nil, e
+	}
+	s.ok(fmt.Sprintf("%d recipients", len(p.Recipients)))
+
+	s.begin(StageData)
+	_ = sc.UpdateDeadline(rt)
+	w, err := sc.Data()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	_ = sc.UpdateDeadline(s.c.uploadTimeout(p.Size))
+	if _, err := p.WriteTo(w); err != nil {
+		return nil, s.fail(err)
+	}
+	s.ok(FormatSize(p.Size))
+
+	// From here on the server may have the message: nothing retries, and a
+	// lost connection is reported as "may have been sent".
+	s.begin(StageAccepted)
+	_ = sc.UpdateDeadline(rt)
+	if err := w.Close(); err != nil {
+		return nil, s.fail(err)
+	}
+	reply := ""
+	if dc, ok := w.(*smtp.DataCloser); ok {
+		reply = dc.ServerResponse()
+	}
+	s.ok(reply)
+	s.quit()
+	return &Result{MessageID: p.MessageID, Recipients: p.Recipients, Reply: "250 " + reply, Size: p.Size}, nil
+}
+
+// quit says goodbye politely but briefly; its outcome does not matter.
+func (s *session) quit() {
+	if s.smtp != nil {
+		_ = s.smtp.UpdateDeadline(2 * time.Second)
+		_ = s.smtp.Quit()
+	}
+}
+
+func (s *session) close() {
+	if s.stop != nil {
+		s.stop()
+	}
+	if s.smtp != nil {
+		_ = s.smtp.Close()
+	}
+	if s.conn != nil {
+		_ = s.conn.Close()
+	}
+}
+
+var (
+	errNoSTARTTLS = errors.New("the server does not offer STARTTLS")
+	errNoAuth     = errors.New("the server does not offer login with PLAIN or LOGIN")
+)
+
+// diagnose classifies err, which happened at the current stage.
+func (s *session) diagnose(err error) *Error {
+	e := &Error{Stage: s.stage, Err: err}
+	var (
+		te   *textproto.Error
+		dnsE *net.DNSError
+		rhe  tls.RecordHeaderError
+		cve  *tls.CertificateVerificationError
+		uae  x509.UnknownAuthorityError
+		he   x509.HostnameError
+		cie  x509.CertificateInvalidError
+		ne   net.Error
+	)
+	switch {
+	case s.ctx.Err() != nil && !errors.As(err, &te):
+		if errors.Is(s.ctx.Err(), context.DeadlineExceeded) {
+			e.Kind, e.Detail = KindTimeout, "the time allowed for sending ran out"
+		} else {
+			e.Kind, e.Detail = KindCancelled, "cancelled"
+		}
+		if s.stage == StageAccepted {
+			e.Detail += " after the message was uploaded, before the server confirmed it"
+		}
+	case errors.As(err, &te):
+		e.Reply = parseReply(te)
+		e.Kind = Classify(s.stage, *e.Reply)
+	case errors.Is(err, errNoSTARTTLS):
+		e.Kind, e.Detail = KindTLSUnavailable, err.Error()
+	case errors.Is(err, errNoAuth):
+		e.Kind, e.Detail = KindUnknown, err.Error()
+	case errors.As(err, &dnsE):
+		e.Kind = KindDNS
+		if dnsE.IsTimeout {
+			e.Detail = fmt.Sprintf("looking up %s timed out", dnsE.Name)
+		} else {
+			e.Detail = fmt.Sprintf("host %q not found", dnsE.Name)
+		}
+	case errors.As(err, &rhe):
+		// Plain text where TLS was expected: a STARTTLS port spoken to
+		// with implicit TLS.
+		e.Kind = KindTLSMode
+		e.Detail = fmt.Sprintf("the server on port %d did not answer in TLS; it expects STARTTLS", s.a.Port)
+	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
+		e.Kind = KindTLSCertificate
+		e.Detail = "the server's certificate is not trusted: " + certReason(err)
+	case s.stage == StageConnect && errors.Is(err, syscall.ECONNREFUSED):
+		e.Kind, e.Detail = KindConnectRefused, fmt.Sprintf("nothing accepts connections on %s port %d", s.a.Host, s.a.Port)
+	case s.stage == StageConnect && (errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)):
+		e.Kind, e.Detail = KindConnectRefused, fmt.Sprintf("%s is unreachable from this network", s.a.Host)
+	case s.stage == StageConnect && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)):
+		e.Kind = KindConnectTimeout
+		e.Detail = fmt.Sprintf("no answer from %s port %d within %s", s.a.Host, s.a.Port, s.c.connectTimeout())
+	case s.stage == StageGreeting && s.a.Security == StartTLS && s.conn.read.Load() == 0 && isTimeout(err):
+		// Connected, and not a byte in reply: the server is waiting for a
+		// TLS handshake, as on an implicit-TLS port.
+		e.Kind = KindTLSMode
+		e.Detail = fmt.Sprintf("connected, but the server on port %d sent no greeting; it expects SSL/TLS from the start", s.a.Port)
+	case isTimeout(err):
+		e.Kind = KindTimeout
+		e.Detail = fmt.Sprintf("no answer from the server within %s", s.c.replyTimeout())
+		if s.stage == StageData {
+			e.Detail = "the upload did not finish in time"
+		}
+		if s.stage == StageAccepted {
+			e.Detail = "no answer after the message was uploaded"
+		}
+	case isConnLost(err):
+		e.Kind = KindConnectionLost
+		e.Detail = "the server closed the connection"
+		if s.stage == StageAccepted {
+			e.Detail = "the server closed the connection after the message was uploaded, before confirming it"
+		}
+	default:
+		e.Kind = KindUnknown
+	}
+	return e
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+func isConnLost(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
+}
+
+func certReason(err error) string {
+	var (
+		uae x509.UnknownAuthorityError
+		he  x509.HostnameError
+		cie x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &he):
+		return "it is for another host (" + he.Error() + ")"
+	case errors.As(err, &uae):
+		return "it is signed by an unknown authority"
+	case errors.As(err, &cie):
+		return cie.Error()
+	}
+	return err.Error()
+}
+
+func tlsDetail(st tls.ConnectionState) string {
+	return tls.VersionName(st.Version) + ", " + tls.CipherSuiteName(st.CipherSuite)
+}
+
+func hasWord(list, w string) bool {
+	for _, f := range strings.Fields(list) {
+		if strings.EqualFold(f, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSpace(s)
+}
+
+// watchedConn counts the bytes read, to tell a silent server from a slow one.
+type watchedConn struct {
+	net.Conn
+	read atomic.Int64
+}
+
+func (w *watchedConn) Read(p []byte) (int, error) {
+	n, err := w.Conn.Read(p)
+	w.read.Add(int64(n))
+	return n, err
+}
