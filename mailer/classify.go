@@ -30,9 +30,10 @@ func parseReply(te *textproto.Error) *Reply {
 
 // Words used only to break ties between kinds that codes cannot tell apart.
 var (
-	rateWordsRE   = regexp.MustCompile(`\b(rate|rates|limit|limits|limited|exceeded|quota|volume|too many|daily|throttl\w*)\b`)
-	policyWordsRE = regexp.MustCompile(`\b(spam|policy|policies|reputation|blocked|block ?list(ed)?|black ?list(ed)?|content|virus|malware|unsolicited|suspicious)\b|\[(cs|hm)\d\d\]`)
-	senderWordsRE = regexp.MustCompile(`\b(sender|from address|not one of your|not owned|send ?as|not (allowed|authori[sz]ed|permitted) to send|your addresses|mail from)\b`)
+	rateWordsRE    = regexp.MustCompile(`\b(rate|rates|limit|limits|limited|exceeded|quota|volume|too many|daily|throttl\w*)\b`)
+	policyWordsRE  = regexp.MustCompile(`\b(spam|policy|policies|reputation|blocked|block ?list(ed)?|black ?list(ed)?|content|virus|malware|unsolicited|suspicious)\b|\[(cs|hm)\d\d\]`)
+	senderWordsRE  = regexp.MustCompile(`\b(sender|from address|not one of your|not owned|send ?as( ?denied\w*)?|not (allowed|authori[sz]ed|permitted) to send|your addresses|mail from)\b`)
+	mailboxWordsRE = regexp.MustCompile(`\b(mailbox|storage)\b`)
 )
 
 // Classify says what kind of failure a server reply at a stage means. It
@@ -66,9 +67,10 @@ func Classify(stage Stage, r Reply) Kind {
 	// Limits: x.4.5 congestion (Gmail's daily quota), x.5.3 too many
 	// recipients, or limit words on a 4xx/5xx.
 	// Address-status (x.1.x) and mailbox-status (x.2.x) replies are about
-	// one recipient ("mailbox quota exceeded"), never the sender's limits.
-	if sd == "4.5" || sd == "5.3" ||
-		(subject != "1" && subject != "2" && rateWordsRE.MatchString(text)) {
+	// one recipient ("mailbox quota exceeded"), never the sender's limits;
+	// without an enhanced code, the words "mailbox" or "storage" say so.
+	mailbox := subject == "1" || subject == "2" || (class == "" && mailboxWordsRE.MatchString(text))
+	if sd == "4.5" || sd == "5.3" || (!mailbox && rateWordsRE.MatchString(text)) {
 		return KindRateLimited
 	}
 	if (stage == StageData || stage == StageAccepted || stage == StageGreeting) && policyWordsRE.MatchString(text) {
@@ -92,6 +94,11 @@ func Classify(stage Stage, r Reply) Kind {
 		}
 		return KindRecipientRejected
 	case StageData, StageAccepted:
+		// Microsoft refuses a From it does not own only after the data
+		// (SendAsDenied); policy words were ruled out above.
+		if senderWordsRE.MatchString(text) {
+			return KindSenderRejected
+		}
 		if subject == "7" || subject == "6" || code == 554 || code == 550 {
 			return KindPolicyRejected
 		}

@@ -130,14 +130,18 @@ func (e *Error) Hint() string {
 	if e.Kind == KindRecipientRejected && len(e.Rejected) > 0 {
 		return fmt.Sprintf("The server refused %s. %s", strings.Join(e.Rejected, ", "), h.Text)
 	}
-	if e.Kind == KindConnectionLost && e.Stage == StageAccepted {
+	if e.Stage == StageAccepted && (e.Kind == KindConnectionLost || e.Kind == KindTimeout || e.Kind == KindCancelled) {
 		return hintLostAfterUpload
 	}
 	return h.Text
 }
 
-// Temporary reports whether trying the same thing again later may work.
+// Temporary reports whether trying the same thing again later may work
+// without risk of delivering twice.
 func (e *Error) Temporary() bool {
+	if e.Stage == StageAccepted && e.Reply == nil {
+		return false // the server may have the message
+	}
 	switch e.Kind {
 	case KindTemporary, KindConnectionLost, KindTimeout:
 		return true
@@ -169,7 +173,7 @@ type Hint struct {
 	Text  string
 }
 
-const hintLostAfterUpload = "The connection dropped after the whole message was uploaded but before the server confirmed it, so it may or may not have been delivered. Look in the Sent folder of iCloud Mail before you send it again."
+const hintLostAfterUpload = "The whole message was uploaded but the server's confirmation never came, so it may or may not have been delivered. Look in the Sent folder of iCloud Mail before you send it again."
 
 var hints = []Hint{
 	{KindAuth, "iCloud refused the password",

@@ -19,8 +19,8 @@ const KeychainService = "postcard"
 // nobody answers does not hang a send forever.
 const DefaultKeychainTimeout = 10 * time.Second
 
-// The keychain failures callers branch on with errors.Is. Each is the Err of
-// an *Error of KindKeychain (or KindCancelled), never returned bare.
+// The keychain failures callers branch on with errors.Is; each comes wrapped
+// in an *Error, never bare.
 var (
 	// ErrPasswordNotFound means no password is stored for the user, so the
 	// user has to sign in (again) rather than fix the keychain.
@@ -43,13 +43,12 @@ type SecretStore interface {
 }
 
 // Keychain keeps the app-specific password in the OS keychain, one entry per
-// username. The zero value uses the OS keychain through go-keyring, service
-// KeychainService and DefaultKeychainTimeout.
+// username, so it never sits in a config file; the zero value is ready to use.
 //
-// Every error is an *Error (KindKeychain at StageKeychain, KindCancelled when
-// ctx ends, KindInvalidAccount at StageValidate for an empty username or
-// password) whose Err matches ErrPasswordNotFound, ErrKeychainUnavailable or
-// ErrKeychainTimeout with errors.Is. No error ever contains the password.
+// Errors are *Error: KindKeychain at StageKeychain matching one of the
+// sentinels above, KindCancelled when ctx is cancelled, or KindInvalidAccount
+// at StageValidate for an empty username or password. None contains the
+// password.
 type Keychain struct {
 	// Service is the keychain service name; "" means KeychainService.
 	Service string
@@ -132,8 +131,7 @@ func (k Keychain) Set(ctx context.Context, user, password string) error {
 }
 
 // Delete removes the password stored for user; when there is none the error
-// wraps ErrPasswordNotFound, so callers that do not care can ignore exactly
-// that case.
+// wraps ErrPasswordNotFound, so callers can ignore exactly that case.
 func (k Keychain) Delete(ctx context.Context, user string) error {
 	if err := checkUser(user); err != nil {
 		return err
@@ -147,10 +145,10 @@ func (k Keychain) Delete(ctx context.Context, user string) error {
 	return nil
 }
 
-// Move re-files the password of oldUser under newUser, for when the username
-// of the account changes. It stores the new entry before deleting the old one
-// so a failure half-way never loses the only copy. Moving to the same user
-// does nothing; a missing old entry is ErrPasswordNotFound.
+// Move re-files the password of oldUser under newUser when the account's
+// username changes, storing the new entry before deleting the old one so a
+// failure half-way never loses the only copy (same user: nothing to do; no
+// old entry: ErrPasswordNotFound).
 func (k Keychain) Move(ctx context.Context, oldUser, newUser string) error {
 	if err := checkUser(oldUser); err != nil {
 		return err

@@ -185,7 +185,7 @@ func tooLarge(n int64, raw bool) error {
 		what = "before encoding"
 	}
 	return &Error{Kind: KindTooLarge, Stage: StageValidate,
-		Detail: fmt.Sprintf("the message is %s %s; iCloud's limit is 20 MB", FormatSize(n), what)}
+		Detail: fmt.Sprintf("the message is %s %s (%d bytes); iCloud's limit is 20 MB", FormatSize(n), what, n)}
 }
 
 // FormatSize formats n bytes the way the 20 MB limit is stated (decimal MB).
