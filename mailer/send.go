@@ -175,8 +175,11 @@ func (s *session) fail(err error) *Error {
 	e := s.diagnose(err)
 	if s.c.OnStage != nil {
 		detail := e.Detail
-		if detail == "" {
-			detail = e.Error()
+		switch {
+		case detail == "" && e.Reply != nil:
+			detail = e.Reply.String()
+		case detail == "" && e.Err != nil:
+			detail = e.Err.Error()
 		}
 		s.c.OnStage(StageResult{Stage: s.stage, OK: false, Detail: detail, Elapsed: time.Since(s.started)})
 	}

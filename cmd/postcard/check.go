@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/postcard-mail/postcard/mailer"
+)
+
+const checkSynopsis = "postcard check [--host H] [--port N] [--security starttls|ssl] [--json]"
+
+type checkOptions struct {
+	server serverFlags
+	json   bool
+}
+
+func parseCheck(args []string) (checkOptions, error) {
+	var o checkOptions
+	fs := newFlagSet("check")
+	o.server.register(fs)
+	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
+	return o, parseFlags(fs, checkSynopsis, args)
+}
+
+func (c *command) check(ctx context.Context, args []string) int {
+	opts, err := parseCheck(args)
+	out := newOutput(c, opts.json || hasJSONFlag(args))
+	if err != nil {
+		return c.parseFailed(out, err)
+	}
+	a, _, err := c.loadAccount()
+	if err != nil {
+		return out.fail(err)
+	}
+	a = opts.server.apply(a)
+	if err := a.Validate(); err != nil {
+		return out.fail(err)
+	}
+	password, err := c.storedPassword(ctx, a)
+	if err != nil {
+		return out.fail(err)
+	}
+	client := c.client
+	client.OnStage = out.stage
+	stages, err := client.Check(ctx, a, password)
+	if err != nil {
+		return out.fail(err, stages...)
+	}
+	msg := fmt.Sprintf("Signed in to %s as %s (%s); nothing was sent.", a.Addr(), a.Username, securityName(a.Security))
+	return out.done(msg, result{Message: msg, Stages: stages})
+}
+
+func securityName(s mailer.Security) string {
+	if s == mailer.ImplicitTLS {
+		return "SSL/TLS"
+	}
+	return "STARTTLS"
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/postcard-mail/postcard/mailer"
+)
+
+const loginSynopsis = "postcard login [--host H] [--port N] [--security starttls|ssl] [--username U] [--from A] [--name DISPLAYNAME] [--password-stdin] [--no-verify] [--json]"
+
+type loginOptions struct {
+	server        serverFlags
+	username      *string // nil: not given, keep the saved value
+	from          *string
+	name          *string
+	passwordStdin bool
+	noVerify      bool
+	json          bool
+}
+
+func parseLogin(args []string) (loginOptions, error) {
+	var o loginOptions
+	fs := newFlagSet("login")
+	o.server.register(fs)
+	username := fs.String("username", "", "login `address`: your full iCloud address, like name@icloud.com")
+	from := fs.String("from", "", "sender `address` when it is not the username: an alias or custom-domain address (\"\" to clear)")
+	name := fs.String("name", "", "display `name` shown to recipients (\"\" to clear)")
+	fs.BoolVar(&o.passwordStdin, "password-stdin", false, "read the app-specific password from the first line of standard input")
+	fs.BoolVar(&o.noVerify, "no-verify", false, "save without signing in to the server first")
+	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
+	for _, a := range args {
+		if n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && n == "password" {
+			// Never as an argument: it would end up in the shell history
+			// and in every process listing.
+			return o, usageErrorf("login", "login: the password is never given as an argument; type it at the prompt or pipe it in with --password-stdin")
+		}
+	}
+	if err := parseFlags(fs, loginSynopsis, args); err != nil {
+		return o, err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "username":
+			o.username = username
+		case "from":
+			o.from = from
+		case "name":
+			o.name = name
+		}
+	})
+	return o, nil
+}
+
+// account returns base with the options given.
+func (o loginOptions) account(base mailer.Account) mailer.Account {
+	a := o.server.apply(base)
+	if o.username != nil {
+		a.Username = strings.TrimSpace(*o.username)
+	}
+	if o.from != nil {
+		a.From = strings.TrimSpace(*o.from)
+	}
+	if o.name != nil {
+		a.DisplayName = strings.TrimSpace(*o.name)
+	}
+	return a
+}
+
+func (c *command) login(ctx context.Context, args []string) int {
+	opts, err := parseLogin(args)
+	out := newOutput(c, opts.json || hasJSONFlag(args))
+	if err != nil {
+		return c.parseFailed(out, err)
+	}
+	// The saved account prefills what the flags leave out.
+	saved, dir, err := c.loadAccount()
+	hadSaved := err == nil
+	var ce *cmdError
+	switch {
+	case errors.As(err, &ce) && ce.kind == "config":
+		out.warn(err.Error() + "; starting from iCloud's settings")
+		saved = mailer.DefaultAccount()
+	case err != nil && err != errNoAccount:
+		return out.fail(err)
+	}
+	a := opts.account(saved)
+
+	in := bufio.NewReader(c.stdin)
+	if a.Username == "" {
+		if opts.passwordStdin || !c.stdinIsTerm() {
+			return out.fail(usageErrorf("login", "login: --username is required: your full iCloud address, like name@icloud.com"))
+		}
+		fmt.Fprint(c.stderr, "iCloud address (name@icloud.com): ")
+		line, err := readLine(in)
+		if err != nil {
+			return out.fail(usageErrorf("login", "login: no username given"))
+		}
+		a.Username = strings.TrimSpace(line)
+	}
+	if err := a.Validate(); err != nil {
+		return out.fail(err)
+	}
+	password, err := c.password(in, a.Username, opts.passwordStdin)
+	if err != nil {
+		return out.fail(err)
+	}
+
+	var stages []mailer.StageResult
+	if !opts.noVerify {
+		client := c.client
+		client.OnStage = out.stage
+		stages, err = client.Check(ctx, a, password)
+		if err != nil {
+			// Nothing is saved: a password that failed to log in is not
+			// worth keeping, and the old settings may still be the good ones.
+			return out.fail(err, stages...)
+		}
+	}
+
+	if err := c.keychain.Set(ctx, a.Username, password); err != nil {
+		return out.fail(err, stages...)
+	}
+	if err := mailer.SaveAccount(dir, a); err != nil {
+		if !hadSaved || saved.Username != a.Username {
+			// Best effort, so no password stays behind for an account
+			// that was not saved.
+			_ = c.keychain.Delete(ctx, a.Username)
+		}
+		return out.fail(err, stages...)
+	}
+	if hadSaved && saved.Username != "" && saved.Username != a.Username {
+		// The password of the old username would be an orphan.
+		err := c.keychain.Delete(ctx, saved.Username)
+		if err != nil && !errors.Is(err, mailer.ErrPasswordNotFound) {
+			out.warn(fmt.Sprintf("the password of the previous username %s could not be removed from the keychain: %v", saved.Username, err))
+		}
+	}
+
+	msg := fmt.Sprintf("Saved. The account is in %s; the password is stored in the keychain.", filepath.Join(dir, mailer.AccountFile))
+	if opts.noVerify {
+		msg += " It was not checked: run postcard check to try it."
+	}
+	return out.done(msg, result{Message: msg, Stages: stages})
+}
+
+// password reads the password from the first line of in (--password-stdin)
+// or from the terminal without echo. It is never an argument.
+func (c *command) password(in *bufio.Reader, username string, fromStdin bool) (string, error) {
+	if fromStdin {
+		line, err := readLine(in)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", usageErrorf("login", "login: reading the password from standard input: %v", err)
+		}
+		if line == "" {
+			return "", usageErrorf("login", "login: --password-stdin: standard input holds no password")
+		}
+		return line, nil
+	}
+	if !c.stdinIsTerm() {
+		return "", usageErrorf("login", "login: standard input is not a terminal, so the password cannot be asked for: pipe it in with --password-stdin")
+	}
+	fmt.Fprintf(c.stderr, "App-specific password for %s (not your Apple ID password): ", username)
+	b, err := c.readPassword()
+	fmt.Fprintln(c.stderr)
+	if err != nil {
+		return "", usageErrorf("login", "login: reading the password: %v", err)
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		return "", usageErrorf("login", "login: no password given")
+	}
+	return pw, nil
+}
+
+// readLine reads one line, without its line ending. A last line without one
+// is returned with a nil error.
+func readLine(r *bufio.Reader) (string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}

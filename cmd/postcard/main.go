@@ -1,0 +1,143 @@
+// Command postcard sends one-off emails through iCloud Mail: with no
+// arguments it opens the window, with a subcommand it works from the shell.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/ui"
+)
+
+func main() {
+	// The first Ctrl+C cancels the send in progress, mid-upload included;
+	// once it has, the signal is handed back so a second one kills at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	c := &command{
+		stdin:        os.Stdin,
+		stdout:       os.Stdout,
+		stderr:       os.Stderr,
+		stdinIsTerm:  func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
+		readPassword: func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) },
+		configDir:    mailer.ConfigDir,
+		openWindow:   ui.Run,
+	}
+	code := c.run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// command is one run of postcard: its streams and the few things tests
+// replace (the terminal, the config folder, the keychain backend, the window).
+type command struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	stdinIsTerm    func() bool
+	readPassword   func() ([]byte, error) // without echo, from the terminal
+	configDir      func() (string, error)
+	keychain       mailer.Keychain
+	client         mailer.Client
+	openWindow     func(ui.Options) error
+}
+
+const usage = `Postcard sends one-off emails through iCloud Mail.
+
+Usage:
+  postcard                 open the window
+  postcard login           save the account and store the password in the keychain
+  postcard check           sign in to the server without sending anything
+  postcard send            send a message
+  postcard logout          remove the password from the keychain
+  postcard help [command]  show help for a command
+
+Run "postcard <command> --help" for the options of a command.
+Exit codes follow sysexits: 0 ok, 64 usage, 65 invalid message, 68 host not
+found, 69 refused or unreachable, 70 refused by the server (or sent with no
+confirmation: look in Sent before retrying), 75 temporary, trying again may
+work, 76 TLS, 77 authentication, 78 configuration or keychain.
+`
+
+// run runs postcard with args (without the program name) and returns the
+// exit code.
+func (c *command) run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		return c.window()
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "login":
+		return c.login(ctx, rest)
+	case "check":
+		return c.check(ctx, rest)
+	case "send":
+		return c.send(ctx, rest)
+	case "logout":
+		return c.logout(ctx, rest)
+	case "help", "-h", "-help", "--help":
+		return c.help(rest)
+	}
+	out := newOutput(c, hasJSONFlag(rest))
+	code := out.fail(usageErrorf("", "unknown command %q", name))
+	if !out.json {
+		fmt.Fprint(c.stderr, "\n"+usage)
+	}
+	return code
+}
+
+func (c *command) help(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(c.stdout, usage)
+		return exitOK
+	}
+	switch args[0] {
+	case "login", "check", "send", "logout":
+		return c.run(context.Background(), []string{args[0], "--help"})
+	}
+	return newOutput(c, false).fail(usageErrorf("", "unknown command %q", args[0]))
+}
+
+func (c *command) window() int {
+	dir, err := c.configDir()
+	if err != nil {
+		return newOutput(c, false).fail(err)
+	}
+	if err := c.openWindow(ui.Options{ConfigDir: dir}); err != nil {
+		return newOutput(c, false).fail(err)
+	}
+	return exitOK
+}
+
+// loadAccount reads the saved account; a missing one is errNoAccount.
+func (c *command) loadAccount() (mailer.Account, string, error) {
+	dir, err := c.configDir()
+	if err != nil {
+		return mailer.Account{}, "", err
+	}
+	a, err := mailer.LoadAccount(dir)
+	switch {
+	case errors.Is(err, mailer.ErrNoAccount):
+		return a, dir, errNoAccount
+	case err != nil:
+		return a, dir, &cmdError{kind: "config", code: exitConfig, msg: err.Error(),
+			hint: "Run postcard login to write the account settings again."}
+	}
+	return a, dir, nil
+}
+
+// storedPassword reads the password of a from the keychain.
+func (c *command) storedPassword(ctx context.Context, a mailer.Account) (string, error) {
+	pw, err := c.keychain.Get(ctx, a.Username)
+	if errors.Is(err, mailer.ErrPasswordNotFound) {
+		return "", &hintedError{err, fmt.Sprintf("No password is stored for %s. Run postcard login to store one.", a.Username)}
+	}
+	return pw, err
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/postcard-mail/postcard/mailer"
+)
+
+// Exit codes, from sysexits.h, as sendmail and msmtp use them.
+const (
+	exitOK          = 0
+	exitUsage       = 64 // EX_USAGE: bad command line
+	exitDataErr     = 65 // EX_DATAERR: the message cannot be sent as it is
+	exitNoHost      = 68 // EX_NOHOST: host name not found
+	exitUnavailable = 69 // EX_UNAVAILABLE: nothing answered
+	exitSoftware    = 70 // EX_SOFTWARE: refused by the server, or anything else
+	exitTempFail    = 75 // EX_TEMPFAIL: trying again later may work
+	exitProtocol    = 76 // EX_PROTOCOL: the connection could not be secured
+	exitNoPerm      = 77 // EX_NOPERM: the login was refused
+	exitConfig      = 78 // EX_CONFIG: the account or the keychain needs fixing
+)
+
+// exitCode is the one place that turns a failure into an exit code.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ce *cmdError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	var e *mailer.Error
+	if !errors.As(err, &e) {
+		return exitSoftware
+	}
+	switch e.Kind {
+	case mailer.KindInvalidMessage:
+		return exitDataErr
+	case mailer.KindTooLarge:
+		// Too large before sending is the message's fault; a server
+		// refusing the size is a refusal like any other.
+		if e.Stage == mailer.StageValidate {
+			return exitDataErr
+		}
+		return exitSoftware
+	case mailer.KindDNS:
+		return exitNoHost
+	case mailer.KindConnectRefused, mailer.KindConnectTimeout:
+		return exitUnavailable
+	case mailer.KindTemporary, mailer.KindConnectionLost, mailer.KindTimeout, mailer.KindRateLimited:
+		// Temporary is false for a 5xx limit and for a connection lost
+		// after the upload, when the server may have the message: a script
+		// retrying on 75 would then deliver it twice.
+		if e.Temporary() {
+			return exitTempFail
+		}
+		return exitSoftware
+	case mailer.KindCancelled:
+		// Nothing was sent, so running the same command again is the way
+		// forward, which is what 75 means; unless the message had been
+		// uploaded already.
+		if e.Stage == mailer.StageAccepted {
+			return exitSoftware
+		}
+		return exitTempFail
+	case mailer.KindTLSMode, mailer.KindTLSCertificate, mailer.KindTLSUnavailable:
+		return exitProtocol
+	case mailer.KindAuth:
+		return exitNoPerm
+	case mailer.KindInvalidAccount, mailer.KindKeychain:
+		return exitConfig
+	}
+	// recipient-rejected, sender-rejected, policy-rejected, unknown.
+	return exitSoftware
+}
+
+// cmdError is a failure of the command line itself (bad usage, no account
+// saved) rather than of the mailer, which has its own *mailer.Error.
+type cmdError struct {
+	kind string // as printed: "usage", "no-account", "config"
+	code int
+	msg  string
+	hint string
+}
+
+func (e *cmdError) Error() string { return e.msg }
+
+func usageErrorf(cmd, format string, args ...any) error {
+	hint := `Run "postcard help" to see the commands.`
+	if cmd != "" {
+		hint = fmt.Sprintf(`Run "postcard %s --help" to see its options.`, cmd)
+	}
+	return &cmdError{kind: "usage", code: exitUsage, msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+var errNoAccount = &cmdError{
+	kind: "no-account",
+	code: exitConfig,
+	msg:  "no account is saved yet",
+	hint: "Run postcard login first: it saves your iCloud address and stores an app-specific password in the keychain.",
+}
+
+// hintedError gives err advice only the command line can give, such as
+// which command to run; everything else about err stays as it is.
+type hintedError struct {
+	error
+	hint string
+}
+
+func (e *hintedError) Unwrap() error { return e.error }
+
+// result is the one JSON object --json prints, for success and failure.
+type result struct {
+	OK bool `json:"ok"`
+
+	Kind     string   `json:"kind,omitempty"`
+	Stage    string   `json:"stage,omitempty"`
+	Hint     string   `json:"hint,omitempty"`
+	Reply    string   `json:"reply,omitempty"`
+	Rejected []string `json:"rejected,omitempty"`
+	Error    string   `json:"error,omitempty"`
+
+	MessageID  string               `json:"message_id,omitempty"`
+	Recipients []string             `json:"recipients,omitempty"`
+	Warnings   []string             `json:"warnings,omitempty"`
+	Message    string               `json:"message,omitempty"`
+	Stages     []mailer.StageResult `json:"stages,omitempty"`
+}
+
+// describe fills in the failure fields of a result.
+func describe(err error) result {
+	r := result{OK: false, Error: err.Error(), Kind: string(mailer.KindUnknown), Hint: mailer.HintFor(mailer.KindUnknown).Text}
+	var ce *cmdError
+	var e *mailer.Error
+	switch {
+	case errors.As(err, &ce):
+		r.Kind, r.Hint = ce.kind, ce.hint
+	case errors.As(err, &e):
+		r.Kind, r.Stage, r.Hint, r.Rejected = string(e.Kind), string(e.Stage), e.Hint(), e.Rejected
+		if e.Reply != nil {
+			r.Reply = e.Reply.String()
+		}
+	}
+	var he *hintedError
+	if errors.As(err, &he) {
+		r.Hint = he.hint
+	}
+	return r
+}
+
+// output writes what a subcommand has to say: for people on stderr (and
+// the outcome on stdout), or as exactly one JSON object on stdout.
+type output struct {
+	c    *command
+	json bool
+}
+
+func newOutput(c *command, json bool) output { return output{c: c, json: json} }
+
+// stage prints one line of the checklist to stderr, also in JSON mode,
+// where stdout holds only the result.
+func (o output) stage(r mailer.StageResult) {
+	if !r.OK {
+		// The error printed next says why.
+		fmt.Fprintf(o.c.stderr, "✗ %s\n", r.Stage)
+		return
+	}
+	fmt.Fprintf(o.c.stderr, "✓ %-10s %s\n", r.Stage, r.Detail)
+}
+
+func (o output) warn(msg string) {
+	fmt.Fprintf(o.c.stderr, "postcard: warning: %s\n", msg)
+}
+
+// done reports success: human text on stdout, or r as JSON.
+func (o output) done(human string, r result) int {
+	if o.json {
+		r.OK = true
+		o.writeJSON(r)
+		return exitOK
+	}
+	fmt.Fprintln(o.c.stdout, human)
+	return exitOK
+}
+
+// fail reports err and returns its exit code. stages, if any, go into the
+// JSON object.
+func (o output) fail(err error, stages ...mailer.StageResult) int {
+	r := describe(err)
+	if o.json {
+		r.Stages = stages
+		o.writeJSON(r)
+		return exitCode(err)
+	}
+	w := o.c.stderr
+	fmt.Fprintf(w, "postcard: %s\n", r.Error)
+	if r.Hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", r.Hint)
+	}
+	if r.Reply != "" && !strings.Contains(r.Error, r.Reply) {
+		fmt.Fprintf(w, "server said: %s\n", r.Reply)
+	}
+	return exitCode(err)
+}
+
+func (o output) writeJSON(r result) {
+	enc := json.NewEncoder(o.c.stdout)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		fmt.Fprintf(o.c.stderr, "postcard: writing the result: %v\n", err)
+	}
+}

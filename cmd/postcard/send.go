@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/postcard-mail/postcard/mailer"
+)
+
+const sendSynopsis = "postcard send --to ADDRESSES [--cc ADDRESSES] [--bcc ADDRESSES] [--reply-to A] [--subject S] [--body TEXT | --body-file F] [--attach F]... [--from A] [--host H] [--port N] [--security starttls|ssl] [--json]"
+
+type sendOptions struct {
+	server   serverFlags
+	to       stringList
+	cc       stringList
+	bcc      stringList
+	attach   stringList
+	replyTo  string
+	subject  string
+	body     string
+	bodyFile string
+	from     string
+	json     bool
+}
+
+func parseSend(args []string) (sendOptions, error) {
+	var o sendOptions
+	fs := newFlagSet("send")
+	fs.Var(&o.to, "to", "recipient `addresses`, separated by commas or semicolons; may be repeated")
+	fs.Var(&o.cc, "cc", "copy `addresses`; may be repeated")
+	fs.Var(&o.bcc, "bcc", "blind copy `addresses`, in no header; may be repeated")
+	fs.StringVar(&o.replyTo, "reply-to", "", "`address` replies should go to")
+	fs.StringVar(&o.subject, "subject", "", "the `subject`")
+	fs.StringVar(&o.body, "body", "", "the message `text`")
+	fs.StringVar(&o.bodyFile, "body-file", "", "read the message text from `file` (- for standard input)")
+	fs.Var(&o.attach, "attach", "attach `file`; may be repeated")
+	fs.StringVar(&o.from, "from", "", "send from this `address` (an alias of the account) instead of the saved one")
+	o.server.register(fs)
+	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
+	if err := parseFlags(fs, sendSynopsis, args); err != nil {
+		return o, err
+	}
+	bodySet := false
+	fs.Visit(func(f *flag.Flag) { bodySet = bodySet || f.Name == "body" })
+	if bodySet && o.bodyFile != "" {
+		return o, usageErrorf("send", "send: use either --body or --body-file, not both")
+	}
+	return o, nil
+}
+
+// message builds the message; the body comes from --body, or from
+// --body-file read from stdin when it is "-".
+func (o sendOptions) message(stdin io.Reader) (mailer.Message, error) {
+	m := mailer.Message{
+		From:        o.from,
+		To:          o.to,
+		Cc:          o.cc,
+		Bcc:         o.bcc,
+		ReplyTo:     o.replyTo,
+		Subject:     o.subject,
+		Body:        o.body,
+		Attachments: o.attach,
+	}
+	var (
+		b   []byte
+		err error
+	)
+	switch o.bodyFile {
+	case "":
+		return m, nil
+	case "-":
+		b, err = io.ReadAll(stdin)
+		if err != nil {
+			err = fmt.Errorf("body from standard input cannot be read: %v", err)
+		}
+	default:
+		b, err = os.ReadFile(o.bodyFile)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			err = fmt.Errorf("body file %q does not exist", o.bodyFile)
+		case err != nil:
+			err = fmt.Errorf("body file %q cannot be read: %v", o.bodyFile, unwrapPath(err))
+		}
+	}
+	if err != nil {
+		return m, &mailer.Error{Kind: mailer.KindInvalidMessage, Stage: mailer.StageValidate, Detail: err.Error(), Err: err}
+	}
+	m.Body = string(b)
+	return m, nil
+}
+
+// unwrapPath drops the "open <path>:" of a *fs.PathError, which the message
+// already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (c *command) send(ctx context.Context, args []string) int {
+	opts, err := parseSend(args)
+	out := newOutput(c, opts.json || hasJSONFlag(args))
+	if err != nil {
+		return c.parseFailed(out, err)
+	}
+	a, _, err := c.loadAccount()
+	if err != nil {
+		return out.fail(err)
+	}
+	a = opts.server.apply(a)
+	if err := a.Validate(); err != nil {
+		return out.fail(err)
+	}
+	if opts.bodyFile == "-" && c.stdinIsTerm() {
+		fmt.Fprintln(c.stderr, "postcard: type the message, then Ctrl+D on a line of its own")
+	}
+	m, err := opts.message(c.stdin)
+	if err != nil {
+		return out.fail(err)
+	}
+	// Check the message before the keychain or the network is touched.
+	p, err := mailer.Prepare(a, m)
+	if err != nil {
+		return out.fail(err)
+	}
+	for _, w := range p.Warnings {
+		out.warn(w)
+	}
+	password, err := c.storedPassword(ctx, a)
+	if err != nil {
+		return out.fail(err)
+	}
+	client := c.client
+	res, err := client.SendPrepared(ctx, a, password, p)
+	if err != nil {
+		return out.fail(err)
+	}
+	msg := fmt.Sprintf("Sent to %s (Message-ID <%s>)", strings.Join(res.Recipients, ", "), res.MessageID)
+	return out.done(msg, result{MessageID: res.MessageID, Recipients: res.Recipients, Warnings: p.Warnings})
+}
