@@ -1,0 +1,335 @@
+package ui
+
+import (
+	"context"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/postcard-mail/postcard/mailer"
+)
+
+// sendCall is one call of fakeMailer.Send.
+type sendCall struct {
+	Account  mailer.Account
+	Password string
+	Message  mailer.Message
+}
+
+// fakeMailer records what it is asked to send and check. Each call takes
+// the next error of sendErrs (checkErrs); when they run out it succeeds. If
+// sendHook (checkHook) is set it runs first, with the call's context and
+// progress: tests block there or report stages.
+type fakeMailer struct {
+	mu        sync.Mutex
+	sends     []sendCall
+	checks    []sendCall
+	sendErrs  []error
+	checkErrs []error
+	sendHook  func(ctx context.Context, progress func(mailer.StageResult)) error
+	checkHook func(ctx context.Context, progress func(mailer.StageResult)) error
+}
+
+func (f *fakeMailer) Send(ctx context.Context, a mailer.Account, pw string, m mailer.Message, progress func(mailer.StageResult)) (*mailer.Result, error) {
+	f.mu.Lock()
+	f.sends = append(f.sends, sendCall{a, pw, m})
+	var err error
+	if len(f.sendErrs) > 0 {
+		err, f.sendErrs = f.sendErrs[0], f.sendErrs[1:]
+	}
+	hook := f.sendHook
+	f.mu.Unlock()
+	if hook != nil {
+		if herr := hook(ctx, progress); herr != nil {
+			return nil, herr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	progress(mailer.StageResult{Stage: mailer.StageLogin, OK: true})
+	return &mailer.Result{MessageID: "1@test", Reply: "250 2.0.0 Ok: queued"}, nil
+}
+
+func (f *fakeMailer) Check(ctx context.Context, a mailer.Account, pw string, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {
+	f.mu.Lock()
+	f.checks = append(f.checks, sendCall{Account: a, Password: pw})
+	var err error
+	if len(f.checkErrs) > 0 {
+		err, f.checkErrs = f.checkErrs[0], f.checkErrs[1:]
+	}
+	hook := f.checkHook
+	f.mu.Unlock()
+	if hook != nil {
+		if herr := hook(ctx, progress); herr != nil {
+			return nil, herr
+		}
+	}
+	return nil, err
+}
+
+func (f *fakeMailer) Sends() []sendCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sendCall(nil), f.sends...)
+}
+
+func (f *fakeMailer) Checks() []sendCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sendCall(nil), f.checks...)
+}
+
+// fakeSecrets is a keychain in a map. getErr, when set, is returned by Get
+// (a keychain that is locked or missing); getHook, when set, runs first.
+type fakeSecrets struct {
+	mu      sync.Mutex
+	m       map[string]string
+	getErr  error
+	setErr  error
+	getHook func()
+	gets    int
+}
+
+func newFakeSecrets() *fakeSecrets { return &fakeSecrets{m: map[string]string{}} }
+
+func notFound() error {
+	return &mailer.Error{Kind: mailer.KindKeychain, Stage: mailer.StageKeychain, Detail: "no password is stored", Err: mailer.ErrPasswordNotFound}
+}
+
+func (s *fakeSecrets) Get(ctx context.Context, user string) (string, error) {
+	s.mu.Lock()
+	hook := s.getHook
+	s.gets++
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.getErr != nil {
+		return "", s.getErr
+	}
+	pw, ok := s.m[user]
+	if !ok {
+		return "", notFound()
+	}
+	return pw, nil
+}
+
+func (s *fakeSecrets) Set(ctx context.Context, user, pw string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.setErr != nil {
+		return s.setErr
+	}
+	s.m[user] = pw
+	return nil
+}
+
+func (s *fakeSecrets) Delete(ctx context.Context, user string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[user]; !ok {
+		return notFound()
+	}
+	delete(s.m, user)
+	return nil
+}
+
+func (s *fakeSecrets) Move(ctx context.Context, oldUser, newUser string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pw, ok := s.m[oldUser]
+	if !ok {
+		return notFound()
+	}
+	s.m[newUser] = pw
+	delete(s.m, oldUser)
+	return nil
+}
+
+func (s *fakeSecrets) Stored() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range s.m {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *fakeSecrets) Gets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gets
+}
+
+// The account and password most tests start from.
+const (
+	testUser     = "me@icloud.com"
+	testPassword = "abcd-efgh-ijkl-mnop"
+)
+
+// harness is a window on the test driver with fake mail and keychain.
+type harness struct {
+	t       *testing.T
+	app     fyne.App
+	dir     string
+	w       *window
+	mailer  *fakeMailer
+	secrets *fakeSecrets
+	events  chan string
+	early   map[string]int // reported but not yet waited for
+	closed  bool
+
+	urlMu  sync.Mutex
+	opened []string
+}
+
+// setup says what the config folder and keychain hold before the window
+// opens.
+type setup struct {
+	account    *mailer.Account // nil: no account file
+	password   string          // stored for account.Username when not ""
+	draftDelay time.Duration   // 0: an hour, so no test writes by surprise
+	dir        string          // "": a new temporary folder
+	secrets    *fakeSecrets
+	mailer     *fakeMailer
+	noWait     bool // do not wait for the startup lookup
+}
+
+func icloudAccount() *mailer.Account {
+	a := mailer.DefaultAccount()
+	a.Username = testUser
+	return &a
+}
+
+func newHarness(t *testing.T, s setup) *harness {
+	t.Helper()
+	h := &harness{t: t, app: test.NewTempApp(t), dir: s.dir, events: make(chan string, 256), early: map[string]int{},
+		secrets: s.secrets, mailer: s.mailer}
+	if h.dir == "" {
+		h.dir = t.TempDir()
+	}
+	if h.secrets == nil {
+		h.secrets = newFakeSecrets()
+	}
+	if h.mailer == nil {
+		h.mailer = &fakeMailer{}
+	}
+	if s.account != nil {
+		if err := mailer.SaveAccount(h.dir, *s.account); err != nil {
+			t.Fatal(err)
+		}
+		if s.password != "" {
+			h.secrets.m[s.account.Username] = s.password
+		}
+	}
+	delay := s.draftDelay
+	if delay == 0 {
+		delay = time.Hour
+	}
+	h.w = newWindow(Deps{
+		App:       h.app,
+		Mailer:    h.mailer,
+		Secrets:   h.secrets,
+		ConfigDir: h.dir,
+		OpenURL: func(u *url.URL) error {
+			h.urlMu.Lock()
+			defer h.urlMu.Unlock()
+			h.opened = append(h.opened, u.String())
+			return nil
+		},
+		Now:        func() time.Time { return time.Date(2026, 11, 25, 14, 2, 0, 0, time.UTC) },
+		DraftDelay: delay,
+	})
+	h.w.event = func(ev string) { h.events <- ev }
+	t.Cleanup(h.close)
+	h.w.start()
+	if s.account != nil && !s.noWait {
+		h.wait(eventLookup)
+	}
+	return h
+}
+
+// close closes the window once; the test driver panics on a second Close.
+func (h *harness) close() {
+	if !h.closed {
+		h.closed = true
+		h.w.win.Close()
+	}
+}
+
+// wait returns once event has been reported; events that arrive meanwhile
+// are kept for later waits.
+func (h *harness) wait(event string) {
+	h.t.Helper()
+	if h.early[event] > 0 {
+		h.early[event]--
+		return
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-h.events:
+			if ev == event {
+				return
+			}
+			h.early[ev]++
+		case <-timeout:
+			h.t.Fatalf("timed out waiting for %q", event)
+		}
+	}
+}
+
+// shortcut presses sc as the desktop driver does: the main menu's items are
+// asked first, by shortcut name.
+func (h *harness) shortcut(sc fyne.Shortcut) {
+	h.t.Helper()
+	for _, m := range h.w.win.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.Shortcut != nil && it.Shortcut.ShortcutName() == sc.ShortcutName() {
+				it.Action()
+				return
+			}
+		}
+	}
+	h.t.Fatalf("no menu item has the shortcut %s", sc.ShortcutName())
+}
+
+var (
+	ctrlEnter       = &desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault}
+	ctrlKeypadEnter = &desktop.CustomShortcut{KeyName: fyne.KeyEnter, Modifier: fyne.KeyModifierShortcutDefault}
+)
+
+func (h *harness) openedURLs() []string {
+	h.urlMu.Lock()
+	defer h.urlMu.Unlock()
+	return append([]string(nil), h.opened...)
+}
+
+// typeDraft types d into the compose fields.
+func (h *harness) typeDraft(d Draft) {
+	p := h.w.compose
+	if d.To != "" {
+		test.Type(p.to, d.To)
+	}
+	if d.Cc != "" {
+		test.Type(p.cc, d.Cc)
+	}
+	if d.Bcc != "" {
+		test.Type(p.bcc, d.Bcc)
+	}
+	if d.Subject != "" {
+		test.Type(p.subject, d.Subject)
+	}
+	if d.Body != "" {
+		test.Type(p.body, d.Body)
+	}
+}

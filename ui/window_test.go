@@ -1,0 +1,88 @@
+package ui
+
+import (
+	"context"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/postcard-mail/postcard/mailer"
+)
+
+func TestWindow_KeychainLookupDoesNotBlockTheWindow(t *testing.T) {
+	release := make(chan struct{})
+	secrets := newFakeSecrets()
+	secrets.getHook = func() { <-release }
+	h := newHarness(t, setup{account: icloudAccount(), password: testPassword, secrets: secrets, noWait: true})
+	// newWindow and start have returned although the keychain has not
+	// answered: the window can be shown now.
+	if h.w.tabs.Selected() != h.w.composeItem || h.w.win.Canvas().Focused() != h.w.compose.to {
+		t.Fatal("the compose pane should be open and focused while the keychain is asked")
+	}
+	if h.w.settings.keychain.Text != "Looking for a stored password…" {
+		t.Errorf("keychain status %q", h.w.settings.keychain.Text)
+	}
+	close(release)
+	h.wait(eventLookup)
+	if h.w.keychainState != passwordStored || h.w.tabs.Selected() != h.w.composeItem {
+		t.Fatalf("after the lookup: state %v", h.w.keychainState)
+	}
+	if h.w.settings.keychain.Text != "Password stored in the keychain." {
+		t.Errorf("keychain status %q", h.w.settings.keychain.Text)
+	}
+}
+
+func TestWindow_RemembersSize(t *testing.T) {
+	h := newHarness(t, setup{})
+	if s := h.w.win.Canvas().Size(); s != fyne.NewSize(defaultWidth, defaultHeight) {
+		t.Fatalf("first size %v", s)
+	}
+	h.w.win.Resize(fyne.NewSize(900, 720))
+	h.close()
+	prefs := h.app.Preferences()
+	if prefs.Float(prefWidth) != 900 || prefs.Float(prefHeight) != 720 {
+		t.Fatalf("saved %v x %v", prefs.Float(prefWidth), prefs.Float(prefHeight))
+	}
+	w2 := newWindow(Deps{App: h.app, Mailer: h.mailer, Secrets: h.secrets, ConfigDir: h.dir})
+	t.Cleanup(w2.win.Close)
+	if s := w2.win.Canvas().Size(); s != fyne.NewSize(900, 720) {
+		t.Fatalf("reopened at %v", s)
+	}
+}
+
+func TestWindow_TabsAndMenu(t *testing.T) {
+	h := newHarness(t, setup{account: icloudAccount(), password: testPassword})
+	menu := h.w.win.MainMenu()
+	if menu == nil || len(menu.Items) == 0 {
+		t.Fatal("no main menu")
+	}
+	h.w.showSettings(nil)
+	h.w.tabs.Select(h.w.composeItem)
+	if h.w.win.Canvas().Focused() != h.w.compose.to {
+		t.Error("opening the compose pane should focus To")
+	}
+	test.Tap(h.w.compose.openSettings)
+	if h.w.tabs.Selected() != h.w.settingsItem {
+		t.Error("Open Settings did not switch")
+	}
+}
+
+func TestMailerAdapter_ReportsStages(t *testing.T) {
+	// A cancelled context fails at the first stage without any network.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var got []mailer.StageResult
+	_, err := mailerAdapter{}.Check(ctx, *icloudAccount(), testPassword, func(r mailer.StageResult) { got = append(got, r) })
+	if mailer.KindOf(err) != mailer.KindCancelled {
+		t.Fatalf("Check = %v", err)
+	}
+	if len(got) != 1 || got[0].Stage != mailer.StageResolve || got[0].OK {
+		t.Fatalf("progress got %+v", got)
+	}
+	got = nil
+	_, err = mailerAdapter{}.Send(ctx, *icloudAccount(), testPassword, mailer.Message{To: []string{"a@example.com"}}, func(r mailer.StageResult) { got = append(got, r) })
+	if mailer.KindOf(err) != mailer.KindCancelled || len(got) != 1 {
+		t.Fatalf("Send = %v, progress %+v", err, got)
+	}
+}
