@@ -146,3 +146,17 @@ func (c *command) parseFailed(o output, err error) int {
 	}
 	return o.fail(err)
 }
+
+// savedAccount is the saved account with the --host/--port/--security
+// overrides of this run applied, checked.
+func (c *command) savedAccount(over serverFlags) (mailer.Account, error) {
+	a, _, err := c.loadAccount()
+	if err != nil {
+		return a, err
+	}
+	a = over.apply(a)
+	if err := a.Validate(); err != nil {
+		return a, err
+	}
+	return a, nil
+}

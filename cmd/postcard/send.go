@@ -111,12 +111,8 @@ func (c *command) send(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.parseFailed(out, err)
 	}
-	a, _, err := c.loadAccount()
+	a, err := c.savedAccount(opts.server)
 	if err != nil {
-		return out.fail(err)
-	}
-	a = opts.server.apply(a)
-	if err := a.Validate(); err != nil {
 		return out.fail(err)
 	}
 	if opts.bodyFile == "-" && c.stdinIsTerm() {
