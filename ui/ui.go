@@ -84,6 +84,7 @@ func Run(opts Options) error {
 		secrets = mailer.Keychain{}
 	}
 	a := app.NewWithID(AppID)
+	a.Settings().SetTheme(newReadableTheme())
 	w := NewWindow(Deps{
 		App:       a,
 		Mailer:    mailerAdapter{client: opts.Client},

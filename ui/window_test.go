@@ -2,10 +2,13 @@ package ui
 
 import (
 	"context"
+	"image/color"
+	"math"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/postcard-mail/postcard/mailer"
 )
@@ -85,4 +88,39 @@ func TestMailerAdapter_ReportsStages(t *testing.T) {
 	if mailer.KindOf(err) != mailer.KindCancelled || len(got) != 1 {
 		t.Fatalf("Send = %v, progress %+v", err, got)
 	}
+}
+
+// Status texts must be readable on the light background (WCAG AA, 4.5:1).
+func TestReadableTheme_LightStatusContrast(t *testing.T) {
+	th := newReadableTheme()
+	bg := th.Color(theme.ColorNameBackground, theme.VariantLight)
+	for _, n := range []fyne.ThemeColorName{theme.ColorNameSuccess, theme.ColorNameWarning, theme.ColorNameError} {
+		if r := contrast(th.Color(n, theme.VariantLight), bg); r < 4.5 {
+			t.Errorf("%s on the light background: contrast %.1f:1, want at least 4.5:1", n, r)
+		}
+	}
+	// The dark variant is Fyne's own.
+	if got, want := th.Color(theme.ColorNameSuccess, theme.VariantDark), theme.DefaultTheme().Color(theme.ColorNameSuccess, theme.VariantDark); got != want {
+		t.Errorf("dark success colour changed: %v, want %v", got, want)
+	}
+}
+
+func contrast(a, b color.Color) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+func luminance(c color.Color) float64 {
+	r, g, b, _ := c.RGBA()
+	lin := func(v uint32) float64 {
+		s := float64(v) / 0xffff
+		if s <= 0.03928 {
+			return s / 12.92
+		}
+		return math.Pow((s+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
 }

@@ -145,6 +145,22 @@ func (env *e2eEnv) server(t *testing.T, cfg smtptest.Config) *smtptest.Server {
 	return srv
 }
 
+// environ is the whole environment postcard runs with: env's HOME and
+// config folder, the test CA and the throwaway keyring's bus, nothing else.
+func (env *e2eEnv) environ() []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + env.home,
+		"XDG_CONFIG_HOME=" + env.configDir(),
+		"SSL_CERT_FILE=" + e2e.caFile,
+		"DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"),
+	}
+}
+
+func (env *e2eEnv) configDir() string {
+	return filepath.Join(env.home, ".config")
+}
+
 type runResult struct {
 	code           int
 	stdout, stderr string
@@ -164,13 +180,7 @@ func (env *e2eEnv) runWith(t *testing.T, stdin string, during func(*os.Process),
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e2e.bin, args...)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + env.home,
-		"XDG_CONFIG_HOME=" + filepath.Join(env.home, ".config"),
-		"SSL_CERT_FILE=" + e2e.caFile,
-		"DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"),
-	}
+	cmd.Env = env.environ()
 	cmd.Dir = env.home
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
@@ -248,7 +258,7 @@ func (env *e2eEnv) login(t *testing.T, srv *smtptest.Server, extra ...string) {
 }
 
 func (env *e2eEnv) accountFile() string {
-	return filepath.Join(env.home, ".config", "postcard", mailer.AccountFile)
+	return filepath.Join(env.configDir(), "postcard", mailer.AccountFile)
 }
 
 // storedPassword returns what the keychain holds for env's user, "" if

@@ -1,0 +1,718 @@
+package main
+
+// The window end to end: the real postcard binary opens its window on a
+// private Xvfb display, xdotool writes a message with the keyboard only and
+// sends it with Ctrl+Enter, and the in-process SMTP server shows what
+// arrived. Like the other end-to-end tests it runs only with
+// POSTCARD_TEST_KEYRING=1 (make test); then it fails, rather than skips,
+// when Xvfb, xdotool or ImageMagick's import is missing.
+//
+// What driving a GLFW window with xdotool under Xvfb takes, found by trying:
+//
+//   - Keys go through XTEST to the window that has the input focus: the test
+//     focuses the window (xdotool windowfocus, a plain XSetInputFocus) and
+//     types without --window. windowactivate needs a window manager, and
+//     there is none. (--window, that is XSendEvent, happens to work with
+//     GLFW as well, but XTEST is what a real keyboard looks like.)
+//   - xdotool types a character the keymap lacks (é, ✓) by binding it to a
+//     spare keycode, pressing that and unbinding it straight away. The app
+//     looks the keycode up when it gets to the event, in whatever mapping
+//     holds by then: é arrived as ✓, or not at all, depending on timing. So
+//     before the app starts, the test binds each non-ASCII character it will
+//     type to a keycode of its own (bindKeysyms), and xdotool then presses
+//     those like any other key.
+//   - Xvfb runs with -noreset: by default it resets, keymap included, each
+//     time its last client disconnects, which undid that binding.
+//   - xdotool and the app run in a UTF-8 locale: in the C locale xdotool
+//     refuses "✓" ("Invalid multi-byte sequence"), and GLFW's text input
+//     needs one for anything outside ASCII.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/postcard-mail/postcard/mailer/smtptest"
+	"github.com/postcard-mail/postcard/ui"
+)
+
+// The screenshots the window test keeps, in shotsDir.
+const (
+	shotCompose   = "window-compose.png"    // the message typed, before Ctrl+Enter
+	shotAfterSend = "window-after-send.png" // after the server has it
+	shotFailure   = "window-failure.png"    // the window when the test failed
+)
+
+func TestWindow_KeyboardSend(t *testing.T) {
+	env := newE2E(t)
+	for _, tool := range []string{"Xvfb", "xdotool", "import"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the window test needs %s: install xvfb, xdotool and imagemagick (make deps does)", tool)
+		}
+	}
+	shots := shotsDir(t)
+	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
+	env.run(t, env.password+"\n", "login", "--password-stdin", "--username", env.user, "--name", "Ann Example",
+		"--host", "127.0.0.1", "--port", strconv.Itoa(srv.Port()), "--security", "starttls").wantCode(t, 0)
+
+	want := ui.Draft{
+		To:      "Bob <bob@example.org>",
+		Cc:      "carol@example.net",
+		Bcc:     "dan@example.com",
+		Subject: "Hello from the window ✓",
+		Body:    "Typed into the window with xdotool.\nSecond line: déjà vu.",
+	}
+	// With an empty subject, or a body that mentions an attachment, the
+	// window asks before sending and waits for an answer. Neither applies,
+	// so a message that reaches the server with no key pressed after
+	// Ctrl+Enter is the proof that no question was asked.
+	if want.MentionsAttachment() || strings.TrimSpace(want.Subject) == "" {
+		t.Fatal("the test message would make the window ask before sending")
+	}
+
+	x := startXvfb(t)
+	x.bindKeysyms(t, want.To+want.Cc+want.Bcc+want.Subject+want.Body)
+	app := x.startPostcard(t, env)
+	win := app.waitWindow(t)
+	t.Cleanup(func() {
+		// Runs before the window is stopped (cleanups run last first).
+		if t.Failed() {
+			x.screenshot(t, win, filepath.Join(shots, shotFailure), false)
+		}
+	})
+	x.xdotool(t, "windowfocus", "--sync", win)
+
+	// The window opens on Compose with the focus in To because an account
+	// is saved; it would switch to Settings only if the keychain lookup,
+	// which runs in the background, found no password. Nothing on the
+	// screen tells from outside when the window is ready for keys, but the
+	// draft does: the window saves it at most two seconds after a change.
+	// So To is typed first, and the draft must hold exactly that before
+	// anything else is typed: the keys reached the window, on Compose, in
+	// To. A window that lost keys or had the focus elsewhere fails here,
+	// with the draft to show what it got.
+	x.typeText(t, want.To)
+	app.waitDraft(t, "typing To", func(d ui.Draft) bool { return d.Equal(ui.Draft{To: want.To}) }, ui.Draft{To: want.To})
+	for _, field := range []string{want.Cc, want.Bcc, want.Subject} {
+		x.key(t, "Tab")
+		x.typeText(t, field)
+	}
+	x.key(t, "Tab")
+	for i, line := range strings.Split(want.Body, "\n") {
+		if i > 0 {
+			x.key(t, "Return")
+		}
+		x.typeText(t, line)
+	}
+	// Tab went To → Cc → Bcc → Subject → Body if each text is in its field.
+	app.waitDraft(t, "typing every field", want.Equal, want)
+	x.screenshot(t, win, filepath.Join(shots, shotCompose), true)
+
+	x.key(t, "ctrl+Return")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	msgs, err := srv.WaitMessages(ctx, 1)
+	if err != nil {
+		t.Fatalf("after Ctrl+Enter: %v (%s shows whether the window asked something or shows a failure)", err, shotFailure)
+	}
+	checkSent(t, msgs[0], env.user, want)
+
+	// After a successful send the window empties the pane, shows the
+	// confirmation and removes the draft, in one step on the UI goroutine
+	// (the file goes in the background): the screenshot waits for the file
+	// to be gone.
+	app.waitNoDraft(t)
+	x.screenshot(t, win, filepath.Join(shots, shotAfterSend), true)
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("the server got %d messages, want 1", n)
+	}
+}
+
+// checkSent checks the message the window sent for want, from user.
+func checkSent(t *testing.T, m smtptest.Message, user string, want ui.Draft) {
+	t.Helper()
+	rcpts := slices.Sorted(slices.Values(m.To))
+	if m.From != user || !slices.Equal(rcpts, []string{"bob@example.org", "carol@example.net", "dan@example.com"}) ||
+		!m.TLS || m.AuthUser != user {
+		t.Errorf("envelope from %s to %v (TLS %v, logged in as %q), want from %s to Bob, Carol and Dan over TLS",
+			m.From, m.To, m.TLS, m.AuthUser, user)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil {
+		t.Fatalf("reading the message: %v\n%s", err, m.Data)
+	}
+	h := msg.Header
+	if from, err := mail.ParseAddress(h.Get("From")); err != nil || from.Name != "Ann Example" || from.Address != user {
+		t.Errorf("From: %q (%v), want Ann Example <%s>", h.Get("From"), err, user)
+	}
+	if to, err := h.AddressList("To"); err != nil || len(to) != 1 || to[0].Name != "Bob" || to[0].Address != "bob@example.org" {
+		t.Errorf("To: %q (%v), want Bob <bob@example.org>", h.Get("To"), err)
+	}
+	if cc, err := h.AddressList("Cc"); err != nil || len(cc) != 1 || cc[0].Address != "carol@example.net" {
+		t.Errorf("Cc: %q (%v), want carol@example.net", h.Get("Cc"), err)
+	}
+	if _, ok := h["Bcc"]; ok || bytes.Contains(m.Data, []byte("dan@example.com")) {
+		t.Errorf("the Bcc address is in the message:\n%s", m.Data)
+	}
+	if subject, err := new(mime.WordDecoder).DecodeHeader(h.Get("Subject")); err != nil || subject != want.Subject {
+		t.Errorf("Subject: %q decodes to %q (%v), want %q", h.Get("Subject"), subject, err, want.Subject)
+	}
+	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil || mediaType != "text/plain" || !strings.EqualFold(params["charset"], "utf-8") {
+		t.Fatalf("Content-Type: %q (%v), want text/plain in UTF-8 (no attachment)", h.Get("Content-Type"), err)
+	}
+	var body io.Reader = msg.Body
+	switch cte := strings.ToLower(h.Get("Content-Transfer-Encoding")); cte {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	case "", "7bit", "8bit":
+	default:
+		t.Fatalf("Content-Transfer-Encoding %q", cte)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatalf("decoding the body: %v", err)
+	}
+	if text := strings.ReplaceAll(string(b), "\r\n", "\n"); !strings.Contains(text, want.Body) {
+		t.Errorf("body %q, want both lines typed: %q", text, want.Body)
+	}
+}
+
+// shotsDir is where the screenshots go: $POSTCARD_E2E_SHOTS (relative to
+// the repository root, where make runs, if relative) or bin/e2e-shots. It
+// removes the window test's screenshots of an earlier run, so that nothing
+// stale stands in for this one's.
+func shotsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("POSTCARD_E2E_SHOTS")
+	if dir == "" {
+		dir = filepath.Join("bin", "e2e-shots")
+	}
+	if !filepath.IsAbs(dir) {
+		root, err := repoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = filepath.Join(root, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{shotCompose, shotAfterSend, shotFailure} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// repoRoot is the folder holding go.mod, above the package's.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the test's folder")
+		}
+		dir = parent
+	}
+}
+
+// poll calls cond every 100 ms until it holds, for at most limit. It gives
+// up early, with errExited, once exited is closed and cond still fails.
+func poll(limit time.Duration, exited <-chan struct{}, cond func() bool) error {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-exited:
+			if cond() {
+				return nil
+			}
+			return errExited
+		case <-deadline.C:
+			return fmt.Errorf("still not so after %v", limit)
+		}
+	}
+	return nil
+}
+
+var errExited = errors.New("the process ended")
+
+// utf8Locale is a UTF-8 locale that glibc (2.35 and later) always has.
+const utf8Locale = "C.UTF-8"
+
+// stopProcess ends a process started by the test: SIGTERM, then SIGKILL if
+// it is still running after grace. done is closed when Wait has returned.
+func stopProcess(p *os.Process, done <-chan struct{}, grace time.Duration) (killed bool) {
+	select {
+	case <-done:
+		return false
+	default:
+	}
+	_ = p.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+		return false
+	case <-time.After(grace):
+	}
+	_ = p.Kill()
+	<-done
+	return true
+}
+
+// xvfb is a private X server for one test.
+type xvfb struct {
+	num     int
+	display string // ":N"
+	cmd     *exec.Cmd
+	stderr  bytes.Buffer  // read only once done is closed
+	done    chan struct{} // closed when Xvfb has exited
+}
+
+// startXvfb starts Xvfb on the first free display from :90 to :120 and
+// returns once it accepts connections. It is stopped when t ends.
+func startXvfb(t *testing.T) *xvfb {
+	t.Helper()
+	var errs []string
+	for n := 90; n <= 120; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
+			continue // another server's
+		}
+		x, err := tryXvfb(n)
+		if err == nil {
+			t.Cleanup(func() {
+				if stopProcess(x.cmd.Process, x.done, 5*time.Second) {
+					t.Errorf("Xvfb :%d ignored SIGTERM and was killed", n)
+				}
+			})
+			return x
+		}
+		errs = append(errs, err.Error())
+	}
+	t.Fatalf("no display from :90 to :120 could be started:\n%s", strings.Join(errs, "\n"))
+	return nil
+}
+
+// tryXvfb starts Xvfb on display n. Xvfb writes the display number to the
+// -displayfd pipe once it accepts connections, or exits (the display is
+// taken, say), which closes the pipe: both are waited for, nothing is
+// polled.
+func tryXvfb(n int) (*xvfb, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	x := &xvfb{num: n, display: ":" + strconv.Itoa(n), done: make(chan struct{})}
+	// -noreset keeps the keymap bindKeysyms sets (see the file comment).
+	x.cmd = exec.Command("Xvfb", x.display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset", "-displayfd", "3")
+	x.cmd.ExtraFiles = []*os.File{w}
+	x.cmd.Stderr = &x.stderr
+	err = x.cmd.Start()
+	w.Close()
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		_ = x.cmd.Wait()
+		close(x.done)
+	}()
+	if err := r.SetReadDeadline(time.Now().Add(15 * time.Second)); err != nil {
+		stopProcess(x.cmd.Process, x.done, 5*time.Second)
+		return nil, err
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err == nil && strings.TrimSpace(line) == strconv.Itoa(n) {
+		return x, nil
+	}
+	stopProcess(x.cmd.Process, x.done, 5*time.Second)
+	return nil, fmt.Errorf("Xvfb %s: %q, %v; stderr:\n%s", x.display, line, err, lastLines(x.stderr.String(), 5))
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// command runs an X client on the display, for at most limit, and returns
+// its standard output; it fails t if the client fails.
+func (x *xvfb) command(t *testing.T, limit time.Duration, name string, args ...string) string {
+	t.Helper()
+	out, err := x.commandErr(limit, nil, name, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// commandErr is command that returns the error. The client is also
+// stopped when abort, if not nil, is closed.
+func (x *xvfb) commandErr(limit time.Duration, abort <-chan struct{}, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if abort != nil {
+		go func() {
+			select {
+			case <-abort:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	// xdotool type reads its text as multi-byte characters of the locale.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + x.display, "LC_ALL=" + utf8Locale}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	if err != nil {
+		return stdout.String(), fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+func (x *xvfb) xdotool(t *testing.T, args ...string) string {
+	t.Helper()
+	return x.command(t, 20*time.Second, "xdotool", args...)
+}
+
+// typeText types s on the keyboard into the focused window.
+func (x *xvfb) typeText(t *testing.T, s string) {
+	t.Helper()
+	x.xdotool(t, "type", "--delay", "20", "--", s)
+}
+
+// key presses key (an X keysym name, or a combination such as ctrl+Return)
+// in the focused window.
+func (x *xvfb) key(t *testing.T, key string) {
+	t.Helper()
+	x.xdotool(t, "key", "--delay", "20", key)
+}
+
+// screenshot saves window win as a PNG at path. A failure to take it fails
+// t if must, and is only logged otherwise.
+func (x *xvfb) screenshot(t *testing.T, win, path string, must bool) {
+	t.Helper()
+	// -strip leaves out ImageMagick's time stamps.
+	if _, err := x.commandErr(20*time.Second, nil, "import", "-window", win, "-strip", path); err != nil {
+		if must {
+			t.Fatalf("screenshot: %v", err)
+		}
+		t.Logf("screenshot: %v", err)
+		return
+	}
+	t.Logf("screenshot of the window: %s", path)
+}
+
+// bindKeysyms gives each non-ASCII character of text a keycode of its own
+// in the display's keymap, among the keycodes that have no keysym, so that
+// xdotool finds it there rather than binding it on the fly (see the file
+// comment). It must run before the app connects, which then reads the
+// keymap with the characters in it.
+//
+// xmodmap would do it in one line but is not among the packages make deps
+// installs; xkbcomp is, but it loads whole keymaps, so the current one would
+// have to be dumped, edited as text at free key names and loaded back. This
+// speaks the core X11 protocol over the display's socket instead:
+// GetKeyboardMapping to find keycodes without keysyms, ChangeKeyboardMapping
+// for each character, then GetKeyboardMapping again to check that the
+// server took them.
+func (x *xvfb) bindKeysyms(t *testing.T, text string) {
+	t.Helper()
+	var runes []rune
+	for _, r := range text {
+		if r > '~' && !slices.Contains(runes, r) {
+			runes = append(runes, r)
+		}
+	}
+	if len(runes) == 0 {
+		return
+	}
+	bound, err := x11Bind(fmt.Sprintf("/tmp/.X11-unix/X%d", x.num), runes)
+	if err != nil {
+		t.Fatalf("binding %q to keycodes on %s: %v", string(runes), x.display, err)
+	}
+	t.Logf("keycodes for the characters outside ASCII: %s", bound)
+}
+
+// keysym is the X keysym that types r: Latin-1 characters are their own
+// keysym, others are 0x01000000 plus the code point.
+func keysym(r rune) uint32 {
+	if r >= 0xa0 && r <= 0xff {
+		return uint32(r)
+	}
+	return 0x01000000 | uint32(r)
+}
+
+// x11Bind binds runes to free keycodes of the X server listening on
+// socket, and says which.
+func x11Bind(socket string, runes []rune) (string, error) {
+	le := binary.LittleEndian
+	c, err := net.DialTimeout("unix", socket, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return "", err
+	}
+	// Connection setup: little-endian, protocol 11.0, no authorisation
+	// (Xvfb started without -auth asks for none).
+	if _, err := c.Write([]byte{'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0}); err != nil {
+		return "", err
+	}
+	head := make([]byte, 8)
+	if _, err := io.ReadFull(c, head); err != nil {
+		return "", err
+	}
+	setup := make([]byte, 4*int(le.Uint16(head[6:8])))
+	if _, err := io.ReadFull(c, setup); err != nil {
+		return "", err
+	}
+	if head[0] != 1 {
+		return "", fmt.Errorf("the X server refused the connection: %q", setup[:min(len(setup), int(head[1]))])
+	}
+	if len(setup) < 28 {
+		return "", errors.New("short connection setup reply")
+	}
+	minCode, maxCode := int(setup[26]), int(setup[27])
+	getMapping := []byte{101, 0, 2, 0, byte(minCode), byte(maxCode - minCode + 1), 0, 0}
+
+	// mapping asks for the keymap: perKey keysyms for each keycode from
+	// minCode. Error replies to the requests sent before it come first.
+	mapping := func() (syms []byte, perKey int, err error) {
+		if _, err := c.Write(getMapping); err != nil {
+			return nil, 0, err
+		}
+		for {
+			p := make([]byte, 32)
+			if _, err := io.ReadFull(c, p); err != nil {
+				return nil, 0, err
+			}
+			switch p[0] {
+			case 0:
+				return nil, 0, fmt.Errorf("X error %d for request %d", p[1], p[10])
+			case 1:
+				syms := make([]byte, 4*int(le.Uint32(p[4:8])))
+				if _, err := io.ReadFull(c, syms); err != nil {
+					return nil, 0, err
+				}
+				return syms, int(p[1]), nil
+			}
+			// An event, such as MappingNotify: not ours to handle.
+		}
+	}
+	sym := func(syms []byte, perKey, code, i int) uint32 {
+		return le.Uint32(syms[4*((code-minCode)*perKey+i):])
+	}
+
+	syms, perKey, err := mapping()
+	if err != nil {
+		return "", err
+	}
+	var free []int
+	for code := maxCode; code >= minCode; code-- {
+		empty := true
+		for i := range perKey {
+			empty = empty && sym(syms, perKey, code, i) == 0
+		}
+		if empty {
+			free = append(free, code)
+		}
+	}
+	// Keep one free keycode for xdotool's scratch space.
+	if len(free) <= len(runes) {
+		return "", fmt.Errorf("%d free keycodes for %d characters", len(free), len(runes))
+	}
+	var bound []string
+	for i, r := range runes {
+		// ChangeKeyboardMapping of one keycode with two keysyms, without
+		// and with Shift.
+		req := make([]byte, 16)
+		req[0], req[1] = 100, 1
+		le.PutUint16(req[2:], 4)
+		req[4], req[5] = byte(free[i]), 2
+		le.PutUint32(req[8:], keysym(r))
+		le.PutUint32(req[12:], keysym(r))
+		if _, err := c.Write(req); err != nil {
+			return "", err
+		}
+		bound = append(bound, fmt.Sprintf("%c=%d", r, free[i]))
+	}
+	if syms, perKey, err = mapping(); err != nil {
+		return "", err
+	}
+	for i, r := range runes {
+		if got := sym(syms, perKey, free[i], 0); got != keysym(r) {
+			return "", fmt.Errorf("keycode %d has keysym %#x, want %#x for %c", free[i], got, keysym(r), r)
+		}
+	}
+	return strings.Join(bound, " "), nil
+}
+
+// windowApp is postcard running with no arguments: the window.
+type windowApp struct {
+	x     *xvfb
+	cmd   *exec.Cmd
+	out   bytes.Buffer  // stdout and stderr; read only once done is closed
+	done  chan struct{} // closed when postcard has exited
+	draft string        // the draft file
+}
+
+// startPostcard opens the window on x, with env's HOME, config folder and
+// keyring. It is stopped when t ends.
+func (x *xvfb) startPostcard(t *testing.T, env *e2eEnv) *windowApp {
+	t.Helper()
+	a := &windowApp{
+		x:     x,
+		done:  make(chan struct{}),
+		draft: filepath.Join(env.configDir(), "postcard", ui.DraftFile),
+	}
+	// What a desktop session has and Fyne, GLFW and Mesa look for: a cache
+	// folder, a private runtime folder and a UTF-8 locale (GLFW's text
+	// input through XIM needs one for anything outside ASCII).
+	runtimeDir := filepath.Join(env.home, "run")
+	for _, dir := range []string{filepath.Join(env.home, ".cache"), runtimeDir} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.cmd = exec.Command(e2e.bin)
+	// Light theme: dark text on light fields reads best in screenshots.
+	a.cmd.Env = append(env.environ(), "DISPLAY="+x.display, "FYNE_THEME=light",
+		"XDG_RUNTIME_DIR="+runtimeDir, "LC_ALL="+utf8Locale)
+	a.cmd.Dir = env.home
+	a.cmd.Stdout, a.cmd.Stderr = &a.out, &a.out
+	if err := a.cmd.Start(); err != nil {
+		t.Fatalf("starting postcard: %v", err)
+	}
+	var exit error
+	go func() {
+		exit = a.cmd.Wait()
+		close(a.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-a.done:
+			t.Errorf("the window quit before the test closed it: %v", exit)
+		default:
+			if stopProcess(a.cmd.Process, a.done, 10*time.Second) {
+				t.Errorf("the window ignored SIGTERM for 10 s and was killed")
+			} else if exit != nil {
+				t.Errorf("the window exited with %v after SIGTERM", exit)
+			}
+		}
+		if s := strings.TrimSpace(a.out.String()); s != "" {
+			t.Logf("postcard (the window) said:\n%s", s)
+		}
+	})
+	return a
+}
+
+// waitWindow waits for the window titled Postcard to be mapped and
+// returns its id.
+func (a *windowApp) waitWindow(t *testing.T) string {
+	t.Helper()
+	start := time.Now()
+	out, err := a.x.commandErr(30*time.Second, a.done, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Postcard$")
+	if err != nil {
+		t.Fatalf("waiting for the window: %v", err)
+	}
+	ids := strings.Fields(out)
+	if len(ids) != 1 {
+		t.Fatalf("windows named Postcard: %q, want one", ids)
+	}
+	t.Logf("window %s visible after %v", ids[0], time.Since(start).Round(time.Millisecond))
+	return ids[0]
+}
+
+// readDraft returns the window's saved draft; ok is false while there is no
+// draft file.
+func (a *windowApp) readDraft(t *testing.T) (d ui.Draft, ok bool) {
+	t.Helper()
+	b, err := os.ReadFile(a.draft)
+	if errors.Is(err, os.ErrNotExist) {
+		return d, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("draft file: %v\n%s", err, b)
+	}
+	return d, true
+}
+
+// waitDraft waits for the saved draft to satisfy ok; the window saves it at
+// most ui.DefaultDraftDelay after a change. want is what it should hold,
+// for the failure message.
+func (a *windowApp) waitDraft(t *testing.T, after string, ok func(ui.Draft) bool, want ui.Draft) {
+	t.Helper()
+	var last ui.Draft
+	err := poll(ui.DefaultDraftDelay+8*time.Second, a.done, func() bool {
+		d, found := a.readDraft(t)
+		last = d
+		return found && ok(d)
+	})
+	if err != nil {
+		t.Fatalf("after %s the window's draft is\n%s\nwant\n%s\n(%v)", after, draftJSON(last), draftJSON(want), err)
+	}
+}
+
+// waitNoDraft waits for the window to remove the draft, as it does after a
+// successful send.
+func (a *windowApp) waitNoDraft(t *testing.T) {
+	t.Helper()
+	var last ui.Draft
+	err := poll(10*time.Second, a.done, func() bool {
+		d, found := a.readDraft(t)
+		last = d
+		return !found
+	})
+	if err != nil {
+		t.Fatalf("the draft is still saved after the send: %v\n%s", err, draftJSON(last))
+	}
+}
+
+func draftJSON(d ui.Draft) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // show <bob@example.org> as typed
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(d)
+	return strings.TrimSuffix(b.String(), "\n")
+}
