@@ -20,6 +20,11 @@ packages=(
 	xvfb xdotool x11-apps imagemagick
 	# Fetching modules and the source over HTTPS.
 	git ca-certificates
+	# make package and make check-package: tar -J, checking the .desktop
+	# file, cross-compiling for Windows and looking inside the .exe.
+	xz-utils file desktop-file-utils gcc-mingw-w64-x86-64 icoutils
+	# make bench: curl is the anchor for sending, GNU time measures peak RSS.
+	curl time
 )
 
 say() { printf 'deps: %s\n' "$*"; }
@@ -144,10 +149,10 @@ check_tools() {
 print_equivalent() {
 	if command -v dnf >/dev/null 2>&1; then
 		say "on Fedora, install the equivalent packages with:"
-		say "  sudo dnf install gcc make pkgconf-pkg-config mesa-libGL-devel libX11-devel libXcursor-devel libXrandr-devel libXinerama-devel libXi-devel libXxf86vm-devel wayland-devel libxkbcommon-devel gnome-keyring dbus-daemon dbus-tools dbus-x11 xorg-x11-server-Xvfb xdotool xorg-x11-apps ImageMagick git ca-certificates"
+		say "  sudo dnf install gcc make pkgconf-pkg-config mesa-libGL-devel libX11-devel libXcursor-devel libXrandr-devel libXinerama-devel libXi-devel libXxf86vm-devel wayland-devel libxkbcommon-devel gnome-keyring dbus-daemon dbus-tools dbus-x11 xorg-x11-server-Xvfb xdotool xorg-x11-apps ImageMagick git ca-certificates xz file desktop-file-utils mingw64-gcc icoutils"
 	elif command -v pacman >/dev/null 2>&1; then
 		say "on Arch, install the equivalent packages with:"
-		say "  sudo pacman -S --needed gcc make pkgconf mesa libx11 libxcursor libxrandr libxinerama libxi libxxf86vm wayland libxkbcommon gnome-keyring dbus xorg-server-xvfb xdotool xorg-apps imagemagick git ca-certificates"
+		say "  sudo pacman -S --needed gcc make pkgconf mesa libx11 libxcursor libxrandr libxinerama libxi libxxf86vm wayland libxkbcommon gnome-keyring dbus xorg-server-xvfb xdotool xorg-apps imagemagick git ca-certificates xz file desktop-file-utils mingw-w64-gcc icoutils"
 	elif [ "$(uname -s)" = Darwin ]; then
 		say "on macOS, install Xcode's command line tools (the C compiler Fyne needs), Go and Git with:"
 		say "  xcode-select --install && brew install go git"

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/postcard-mail/postcard/assets"
 	"github.com/postcard-mail/postcard/mailer"
 )
 
@@ -84,6 +85,7 @@ func Run(opts Options) error {
 		secrets = mailer.Keychain{}
 	}
 	a := app.NewWithID(AppID)
+	a.SetIcon(assets.Icon())
 	a.Settings().SetTheme(newReadableTheme())
 	w := NewWindow(Deps{
 		App:       a,

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/postcard-mail/postcard/assets"
 	"github.com/postcard-mail/postcard/mailer"
 	"github.com/postcard-mail/postcard/ui"
 )
@@ -57,6 +58,7 @@ Usage:
   postcard check           sign in to the server without sending anything
   postcard send            send a message
   postcard logout          remove the password from the keychain
+  postcard version         print the version
   postcard help [command]  show help for a command
 
 Run "postcard <command> --help" for the options of a command.
@@ -84,6 +86,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return c.logout(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		return c.help(rest)
+	case "version", "-version", "--version":
+		return c.version(rest)
 	}
 	out := newOutput(c, hasJSONFlag(rest))
 	code := out.fail(usageErrorf("", "unknown command %q", name))
@@ -99,10 +103,24 @@ func (c *command) help(args []string) int {
 		return exitOK
 	}
 	switch args[0] {
-	case "login", "check", "send", "logout":
+	case "login", "check", "send", "logout", "version":
 		return c.run(context.Background(), []string{args[0], "--help"})
 	}
 	return newOutput(c, false).fail(usageErrorf("", "unknown command %q", args[0]))
+}
+
+// version prints the version and build from FyneApp.toml (through
+// assets), the same in a go build and in a package.
+func (c *command) version(args []string) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprint(c.stdout, "Usage: postcard version\n\nPrints the version of postcard and its build number.\n")
+		return exitOK
+	}
+	if len(args) > 0 {
+		return newOutput(c, false).fail(usageErrorf("version", "version takes no arguments"))
+	}
+	fmt.Fprintf(c.stdout, "postcard %s (build %d)\n", assets.Version, assets.Build)
+	return exitOK
 }
 
 func (c *command) window() int {
