@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/mail"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,12 +55,11 @@ type Prepared struct {
 	// send, such as an empty subject.
 	Warnings []string
 
-	msg *gomail.Msg
+	// The message as go-mail lays it out, cut where each attachment's
+	// encoded content goes: len(parts) == len(files)+1. See encode.
+	parts [][]byte
+	files []attachedFile
 }
-
-// WriteTo writes the encoded message (headers and body, CRLF line endings).
-// Attachments are streamed from their files.
-func (p *Prepared) WriteTo(w io.Writer) (int64, error) { return p.msg.WriteTo(w) }
 
 // WarnEmptySubject is the warning Prepare gives for a message without subject.
 const WarnEmptySubject = "the subject is empty"
@@ -127,11 +125,13 @@ func Prepare(a Account, m Message) (*Prepared, error) {
 		p.Warnings = append(p.Warnings, WarnEmptySubject)
 	}
 	var rawSize int64
-	for _, path := range m.Attachments {
+	sizes := make([]int64, len(m.Attachments))
+	for i, path := range m.Attachments {
 		n, err := checkAttachment(path)
 		if err != nil {
 			return nil, bad("%v", err)
 		}
+		sizes[i] = n
 		rawSize += n
 	}
 	// Base64 makes files a third larger; anything whose raw bytes alone are
@@ -140,6 +140,7 @@ func Prepare(a Account, m Message) (*Prepared, error) {
 		return nil, tooLarge(rawSize, true)
 	}
 
+	p.MessageID = newMessageID(fromAddr)
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithCharset(gomail.CharsetUTF8))
 	if err := msg.FromFormat(a.DisplayName, fromAddr); err != nil {
 		return nil, bad("from address %q: %v", fromAddr, err)
@@ -156,23 +157,11 @@ func Prepare(a Account, m Message) (*Prepared, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()
-	p.MessageID = newMessageID(fromAddr)
 	msg.SetMessageIDWithValue(p.MessageID)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
-	for _, path := range m.Attachments {
-		msg.AttachFile(path, gomail.WithFileName(filepath.Base(path)))
-	}
-	if len(msg.GetAttachments()) != len(m.Attachments) {
-		// go-mail skips files it cannot open without saying so.
-		return nil, bad("an attachment could not be opened")
-	}
-	p.msg = msg
-
-	var cw countingWriter
-	if _, err := msg.WriteTo(&cw); err != nil {
+	if err := p.encode(msg, m.Attachments, sizes); err != nil {
 		return nil, bad("encoding the message: %v", err)
 	}
-	p.Size = cw.n
 	if p.Size > MaxMessageBytes {
 		return nil, tooLarge(p.Size, false)
 	}
@@ -312,11 +301,4 @@ func newMessageID(from string) string {
 	_, _ = rand.Read(b[:])
 	domain := from[strings.LastIndexByte(from, '@')+1:]
 	return fmt.Sprintf("%d.%s@%s", time.Now().UnixNano(), hex.EncodeToString(b[:]), domain)
-}
-
-type countingWriter struct{ n int64 }
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return len(p), nil
 }

@@ -633,3 +633,10 @@ func TestFormatSize(t *testing.T) {
 		}
 	}
 }
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}

@@ -348,12 +348,23 @@ func (s *session) send(p *Prepared) (*Result, error) {
 
 	s.begin(StageData)
 	_ = sc.UpdateDeadline(rt)
-	w, err := sc.Data()
-	if err != nil {
+	if err := sc.Text.PrintfLine("DATA"); err != nil {
+		return nil, s.fail(err)
+	}
+	if _, _, err := sc.Text.ReadResponse(354); err != nil {
 		return nil, s.fail(err)
 	}
 	_ = sc.UpdateDeadline(s.c.uploadTimeout(p.Size))
+	w := newDotWriter(sc.Text.W)
 	if _, err := p.WriteTo(w); err != nil {
+		return nil, s.fail(err)
+	}
+	// The final dot goes out with the last piece of the message; until the
+	// write returns, the server cannot have accepted anything.
+	if err := w.Close(); err != nil {
+		return nil, s.fail(err)
+	}
+	if err := sc.Text.W.Flush(); err != nil {
 		return nil, s.fail(err)
 	}
 	s.ok(FormatSize(p.Size))
@@ -362,13 +373,11 @@ func (s *session) send(p *Prepared) (*Result, error) {
 	// lost connection is reported as "may have been sent".
 	s.begin(StageAccepted)
 	_ = sc.UpdateDeadline(rt)
-	if err := w.Close(); err != nil {
+	_, reply, err := sc.Text.ReadResponse(250)
+	if err != nil {
 		return nil, s.fail(err)
 	}
-	reply := ""
-	if dc, ok := w.(*smtp.DataCloser); ok {
-		reply = dc.ServerResponse()
-	}
+	reply = firstLine(reply)
 	s.ok(reply)
 	s.quit()
 	return &Result{MessageID: p.MessageID, Recipients: p.Recipients, Reply: "250 " + reply, Size: p.Size}, nil
