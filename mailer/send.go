@@ -89,10 +89,26 @@ func (c *Client) Send(ctx context.Context, a Account, password string, m Message
 
 // SendPrepared sends a message made by Prepare.
 func (c *Client) SendPrepared(ctx context.Context, a Account, password string, p *Prepared) (*Result, error) {
+	return c.SendPreparedWith(ctx, a, fixedPassword(password), p)
+}
+
+// PasswordFunc supplies the password for the login, for example from the
+// keychain. Its error is returned as it is.
+type PasswordFunc func(ctx context.Context) (string, error)
+
+func fixedPassword(pw string) PasswordFunc {
+	return func(context.Context) (string, error) { return pw, nil }
+}
+
+// SendPreparedWith is SendPrepared with the password from pw, which runs
+// while the connection is being made: reading a keychain takes a few
+// D-Bus round trips that need not wait for the network, nor the network
+// for them. If pw fails, the send stops and returns pw's error.
+func (c *Client) SendPreparedWith(ctx context.Context, a Account, pw PasswordFunc, p *Prepared) (*Result, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	s, err := c.open(ctx, a, password)
+	s, err := c.open(ctx, a, pw)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +121,12 @@ func (c *Client) SendPrepared(ctx context.Context, a Account, password string, p
 // returns every stage it went through, the failed one last; the error, if
 // any, is an *Error.
 func (c *Client) Check(ctx context.Context, a Account, password string) ([]StageResult, error) {
+	return c.CheckWith(ctx, a, fixedPassword(password))
+}
+
+// CheckWith is Check with the password from pw, read while connecting (see
+// SendPreparedWith).
+func (c *Client) CheckWith(ctx context.Context, a Account, pw PasswordFunc) ([]StageResult, error) {
 	var stages []StageResult
 	cc := *c
 	cc.OnStage = func(r StageResult) {
@@ -116,7 +138,7 @@ func (c *Client) Check(ctx context.Context, a Account, password string) ([]Stage
 	if err := a.Validate(); err != nil {
 		return stages, err
 	}
-	s, err := cc.open(ctx, a, password)
+	s, err := cc.open(ctx, a, pw)
 	if err != nil {
 		return stages, err
 	}
@@ -157,6 +179,39 @@ type session struct {
 	stop    func() bool // stops closing the connection when ctx ends
 	stage   Stage
 	started time.Time
+
+	// The password arrives on pwc while the session connects; cancel
+	// stops the connecting when it cannot be had.
+	pwc    chan passwordResult
+	pwDone bool
+	pw     passwordResult
+	cancel context.CancelFunc
+}
+
+type passwordResult struct {
+	password string
+	err      error
+}
+
+// password waits for the password.
+func (s *session) password() (string, error) {
+	if !s.pwDone {
+		s.pw, s.pwDone = <-s.pwc, true
+	}
+	return s.pw.password, s.pw.err
+}
+
+// passwordErr is the password's error if it has already failed.
+func (s *session) passwordErr() error {
+	if !s.pwDone {
+		select {
+		case s.pw = <-s.pwc:
+			s.pwDone = true
+		default:
+			return nil
+		}
+	}
+	return s.pw.err
 }
 
 func (s *session) begin(st Stage) {
@@ -173,6 +228,15 @@ func (s *session) ok(detail string) {
 // fail turns err at the current stage into an *Error and reports the stage.
 func (s *session) fail(err error) *Error {
 	e := s.diagnose(err)
+	if perr := s.passwordErr(); perr != nil {
+		// Connecting stopped because the password could not be had; open
+		// returns that error, and the stage that failed is the keychain.
+		if s.c.OnStage != nil {
+			s.c.OnStage(StageResult{Stage: StageKeychain, OK: false, Detail: perr.Error()})
+		}
+		s.close()
+		return e
+	}
 	if s.c.OnStage != nil {
 		detail := e.Detail
 		switch {
@@ -189,8 +253,25 @@ func (s *session) fail(err error) *Error {
 	return e
 }
 
-func (c *Client) open(ctx context.Context, a Account, password string) (*session, error) {
-	s := &session{c: c, ctx: ctx, a: a}
+func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc) (_ *session, err error) {
+	ctx, cancel := context.WithCancel(parent)
+	s := &session{c: c, ctx: ctx, a: a, cancel: cancel, pwc: make(chan passwordResult, 1)}
+	go func() {
+		pw, err := pwf(ctx)
+		if err != nil {
+			cancel()
+		}
+		s.pwc <- passwordResult{pw, err}
+	}()
+	defer func() {
+		if err == nil {
+			return
+		}
+		if perr := s.passwordErr(); perr != nil {
+			err = perr
+		}
+		s.cancel()
+	}()
 	host := strings.TrimSuffix(strings.TrimSpace(a.Host), ".")
 	if err := ctx.Err(); err != nil {
 		s.begin(StageResolve)
@@ -198,8 +279,8 @@ func (c *Client) open(ctx context.Context, a Account, password string) (*session
 	}
 
 	// Resolve and connect share the connect timeout.
-	dctx, cancel := context.WithTimeout(ctx, c.connectTimeout())
-	defer cancel()
+	dctx, dcancel := context.WithTimeout(ctx, c.connectTimeout())
+	defer dcancel()
 	s.begin(StageResolve)
 	var ips []string
 	if ip := net.ParseIP(host); ip != nil {
@@ -219,10 +300,7 @@ func (c *Client) open(ctx context.Context, a Account, password string) (*session
 	s.ok(strings.Join(ips, ", "))
 
 	s.begin(StageConnect)
-	var (
-		raw net.Conn
-		err error
-	)
+	var raw net.Conn
 	d := net.Dialer{}
 	for _, ip := range ips {
 		raw, err = d.DialContext(dctx, "tcp", net.JoinHostPort(ip, fmt.Sprint(a.Port)))
@@ -288,6 +366,11 @@ func (c *Client) open(ctx context.Context, a Account, password string) (*session
 	ok, mechs := sc.Extension("AUTH")
 	if !ok {
 		return nil, s.fail(errNoAuth)
+	}
+	password, err := s.password()
+	if err != nil {
+		s.close()
+		return nil, err
 	}
 	var auth smtp.Auth
 	switch {
@@ -394,6 +477,9 @@ func (s *session) quit() {
 func (s *session) close() {
 	if s.stop != nil {
 		s.stop()
+	}
+	if s.cancel != nil {
+		s.cancel()
 	}
 	if s.smtp != nil {
 		_ = s.smtp.Close()

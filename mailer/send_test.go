@@ -633,3 +633,50 @@ func portOf(t *testing.T, addr string) int {
 	}
 	return p
 }
+
+// The password is read while the connection is made; when it cannot be had,
+// its own error comes back and no login is attempted.
+func TestSendPreparedWith_PasswordFunc(t *testing.T) {
+	s := startServer(t, smtptest.Config{})
+	a := accountFor(s, mailer.StartTLS)
+	p, err := mailer.Prepare(a, simpleMessage())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	release := make(chan struct{})
+	slow := func(ctx context.Context) (string, error) {
+		select {
+		case <-release:
+			return testPass, nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	c := fastClient()
+	c.OnStage = func(r mailer.StageResult) {
+		if r.Stage == mailer.StageTLS && r.OK {
+			close(release) // the session got this far without the password
+		}
+	}
+	if _, err := c.SendPreparedWith(context.Background(), a, slow, p); err != nil {
+		t.Fatalf("send with a slow password: %v", err)
+	}
+
+	keychainErr := &mailer.Error{Kind: mailer.KindKeychain, Stage: mailer.StageKeychain, Detail: "no password is stored", Err: mailer.ErrPasswordNotFound}
+	failing := func(context.Context) (string, error) { return "", keychainErr }
+	_, err = fastClient().SendPreparedWith(context.Background(), a, failing, p)
+	if !errors.Is(err, mailer.ErrPasswordNotFound) {
+		t.Fatalf("send without a password: %v, want the keychain's error", err)
+	}
+	_, err = fastClient().CheckWith(context.Background(), a, failing)
+	if !errors.Is(err, mailer.ErrPasswordNotFound) {
+		t.Fatalf("check without a password: %v, want the keychain's error", err)
+	}
+	if at := s.AuthAttempts(); len(at) != 1 {
+		t.Errorf("auth attempts = %+v, want only the first send's", at)
+	}
+	if n := len(s.Messages()); n != 1 {
+		t.Errorf("%d messages delivered, want 1", n)
+	}
+}

@@ -81,9 +81,13 @@ func (b *bench) goBench() error {
 		return fmt.Errorf("no benchmark results in:\n%s", out)
 	}
 	for _, l := range lines {
+		speed := ""
+		if l.mbPerS > 0 {
+			speed = fmt.Sprintf("%.0f MB/s, ", l.mbPerS)
+		}
 		r := row{
 			figure:   "Go benchmark " + strings.TrimPrefix(l.name, "Benchmark"),
-			postcard: fmt.Sprintf("%.1f ms/op, %.0f MB/s, %.1f MB/op, %.0f allocs/op", l.nsPerOp/1e6, l.mbPerS, l.bPerOp/1e6, l.allocs),
+			postcard: fmt.Sprintf("%.2f ms/op, %s%.2f MB/op, %.0f allocs/op", l.nsPerOp/1e6, speed, l.bPerOp/1e6, l.allocs),
 			anchor:   "–", ratio: "–", goal: "(none set)", noGoal: true,
 		}
 		if msgBytes > 0 {

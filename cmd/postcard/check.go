@@ -32,13 +32,9 @@ func (c *command) check(ctx context.Context, args []string) int {
 	if err != nil {
 		return out.fail(err)
 	}
-	password, err := c.storedPassword(ctx, a)
-	if err != nil {
-		return out.fail(err)
-	}
 	client := c.client
 	client.OnStage = out.stage
-	stages, err := client.Check(ctx, a, password)
+	stages, err := client.CheckWith(ctx, a, c.storedPassword(a))
 	if err != nil {
 		return out.fail(err, stages...)
 	}

@@ -151,11 +151,14 @@ func (c *command) loadAccount() (mailer.Account, string, error) {
 	return a, dir, nil
 }
 
-// storedPassword reads the password of a from the keychain.
-func (c *command) storedPassword(ctx context.Context, a mailer.Account) (string, error) {
-	pw, err := c.keychain.Get(ctx, a.Username)
-	if errors.Is(err, mailer.ErrPasswordNotFound) {
-		return "", &hintedError{err, fmt.Sprintf("No password is stored for %s. Run postcard login to store one.", a.Username)}
+// storedPassword reads the password of a from the keychain when the mailer
+// asks, which it does while it connects.
+func (c *command) storedPassword(a mailer.Account) mailer.PasswordFunc {
+	return func(ctx context.Context) (string, error) {
+		pw, err := c.keychain.Get(ctx, a.Username)
+		if errors.Is(err, mailer.ErrPasswordNotFound) {
+			return "", &hintedError{err, fmt.Sprintf("No password is stored for %s. Run postcard login to store one.", a.Username)}
+		}
+		return pw, err
 	}
-	return pw, err
 }

@@ -130,12 +130,8 @@ func (c *command) send(ctx context.Context, args []string) int {
 	for _, w := range p.Warnings {
 		out.warn(w)
 	}
-	password, err := c.storedPassword(ctx, a)
-	if err != nil {
-		return out.fail(err)
-	}
 	client := c.client
-	res, err := client.SendPrepared(ctx, a, password, p)
+	res, err := client.SendPreparedWith(ctx, a, c.storedPassword(a), p)
 	if err != nil {
 		return out.fail(err)
 	}
