@@ -181,11 +181,14 @@ type session struct {
 	started time.Time
 
 	// The password arrives on pwc while the session connects; cancel
-	// stops the connecting when it cannot be had.
-	pwc    chan passwordResult
-	pwDone bool
-	pw     passwordResult
-	cancel context.CancelFunc
+	// stops the connecting when it cannot be had. pwFailed is the
+	// password's error once the session has stopped because of it: only
+	// then does open return it instead of what went wrong on the wire.
+	pwc      chan passwordResult
+	pwDone   bool
+	pw       passwordResult
+	pwFailed error
+	cancel   context.CancelFunc
 }
 
 type passwordResult struct {
@@ -193,10 +196,19 @@ type passwordResult struct {
 	err      error
 }
 
-// password waits for the password.
+// password waits for the password, or for the session's end.
 func (s *session) password() (string, error) {
 	if !s.pwDone {
-		s.pw, s.pwDone = <-s.pwc, true
+		select {
+		case s.pw = <-s.pwc:
+		case <-s.ctx.Done():
+			select {
+			case s.pw = <-s.pwc:
+			default:
+				return "", s.ctx.Err()
+			}
+		}
+		s.pwDone = true
 	}
 	return s.pw.password, s.pw.err
 }
@@ -214,6 +226,16 @@ func (s *session) passwordErr() error {
 	return s.pw.err
 }
 
+// passwordFailed ends the session because the password could not be had,
+// reporting the keychain as the stage that failed.
+func (s *session) passwordFailed(err error) {
+	s.pwFailed = err
+	if s.c.OnStage != nil {
+		s.c.OnStage(StageResult{Stage: StageKeychain, OK: false, Detail: err.Error(), Elapsed: time.Since(s.started)})
+	}
+	s.close()
+}
+
 func (s *session) begin(st Stage) {
 	s.stage = st
 	s.started = time.Now()
@@ -228,13 +250,12 @@ func (s *session) ok(detail string) {
 // fail turns err at the current stage into an *Error and reports the stage.
 func (s *session) fail(err error) *Error {
 	e := s.diagnose(err)
+	// Checked before close: after it, the password's own goroutine may
+	// report the cancel that close causes, which is not the reason.
 	if perr := s.passwordErr(); perr != nil {
 		// Connecting stopped because the password could not be had; open
-		// returns that error, and the stage that failed is the keychain.
-		if s.c.OnStage != nil {
-			s.c.OnStage(StageResult{Stage: StageKeychain, OK: false, Detail: perr.Error()})
-		}
-		s.close()
+		// returns that error.
+		s.passwordFailed(perr)
 		return e
 	}
 	if s.c.OnStage != nil {
@@ -258,19 +279,18 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc) (_ *s
 	s := &session{c: c, ctx: ctx, a: a, cancel: cancel, pwc: make(chan passwordResult, 1)}
 	go func() {
 		pw, err := pwf(ctx)
+		s.pwc <- passwordResult{pw, err} // buffered: never blocks
 		if err != nil {
-			cancel()
+			cancel() // after the send, so a failure it causes finds the reason
 		}
-		s.pwc <- passwordResult{pw, err}
 	}()
 	defer func() {
-		if err == nil {
-			return
+		if err != nil && s.pwFailed != nil {
+			err = s.pwFailed
 		}
-		if perr := s.passwordErr(); perr != nil {
-			err = perr
+		if err != nil {
+			s.cancel()
 		}
-		s.cancel()
 	}()
 	host := strings.TrimSuffix(strings.TrimSpace(a.Host), ".")
 	if err := ctx.Err(); err != nil {
@@ -368,8 +388,11 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc) (_ *s
 		return nil, s.fail(errNoAuth)
 	}
 	password, err := s.password()
-	if err != nil {
-		s.close()
+	switch {
+	case err != nil && !s.pwDone:
+		return nil, s.fail(err) // the session ended while waiting
+	case err != nil:
+		s.passwordFailed(err)
 		return nil, err
 	}
 	var auth smtp.Auth

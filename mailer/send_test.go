@@ -680,3 +680,51 @@ func TestSendPreparedWith_PasswordFunc(t *testing.T) {
 		t.Errorf("%d messages delivered, want 1", n)
 	}
 }
+
+// A failure on the wire stays that failure even though closing the session
+// cancels a password lookup still under way (whose error then says
+// "cancelled"): the lookup is not the reason.
+func TestSendPreparedWith_WireErrorWinsOverCancelledPassword(t *testing.T) {
+	untrustedCA, err := smtptest.NewCA("Interceptor CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crt, _ := untrustedCA.ServerCert("127.0.0.1")
+	s := startServer(t, smtptest.Config{Cert: crt})
+	hanging := func(ctx context.Context) (string, error) {
+		<-ctx.Done()
+		return "", &mailer.Error{Kind: mailer.KindCancelled, Stage: mailer.StageKeychain, Detail: "cancelled while reading the password", Err: ctx.Err()}
+	}
+	for i := 0; i < 50; i++ {
+		_, err := fastClient().CheckWith(context.Background(), accountFor(s, mailer.StartTLS), hanging)
+		if mailer.KindOf(err) != mailer.KindTLSCertificate {
+			t.Fatalf("run %d: %v, want the certificate error", i, err)
+		}
+	}
+}
+
+// When the password fails at the login, the keychain is the failed stage.
+func TestCheckWith_PasswordFailsAtLogin(t *testing.T) {
+	s := startServer(t, smtptest.Config{})
+	release := make(chan struct{})
+	c := fastClient()
+	c.OnStage = func(r mailer.StageResult) {
+		if r.Stage == mailer.StageTLS && r.OK {
+			close(release)
+		}
+	}
+	late := func(context.Context) (string, error) {
+		<-release
+		return "", &mailer.Error{Kind: mailer.KindKeychain, Stage: mailer.StageKeychain, Detail: "locked", Err: mailer.ErrKeychainUnavailable}
+	}
+	stages, err := c.CheckWith(context.Background(), accountFor(s, mailer.StartTLS), late)
+	if !errors.Is(err, mailer.ErrKeychainUnavailable) {
+		t.Fatalf("err = %v, want the keychain's", err)
+	}
+	if last := stages[len(stages)-1]; last.Stage != mailer.StageKeychain || last.OK {
+		t.Errorf("last stage %+v, want the keychain failed", last)
+	}
+	if at := s.AuthAttempts(); len(at) != 0 {
+		t.Errorf("auth attempts %+v without a password", at)
+	}
+}

@@ -56,9 +56,10 @@ type composePane struct {
 
 // attachment is one file to send; size is read when it is added.
 type attachment struct {
-	path string
-	size int64
-	err  error // why the file cannot be sent, if it cannot
+	path    string
+	size    int64
+	err     error // why the file cannot be sent, if it cannot
+	pending bool  // not looked at yet (see statLater)
 }
 
 func newComposePane(w *window) *composePane {
@@ -211,8 +212,9 @@ func (p *composePane) setDraft(d Draft) {
 	p.body.SetText(d.Body)
 	p.attachments = nil
 	for _, path := range d.Attachments {
-		p.attachments = append(p.attachments, statAttachment(path))
+		p.attachments = append(p.attachments, attachment{path: path, pending: true})
 	}
+	// Their sizes are looked up when the window starts (window.start).
 	p.refreshAttachments()
 }
 
@@ -248,17 +250,67 @@ func statAttachment(path string) attachment {
 
 // addAttachments attaches files, skipping ones already attached.
 func (p *composePane) addAttachments(paths []string) {
+	var added []string
 	for _, path := range paths {
 		dup := false
 		for _, a := range p.attachments {
 			dup = dup || a.path == path
 		}
 		if !dup {
-			p.attachments = append(p.attachments, statAttachment(path))
+			p.attachments = append(p.attachments, attachment{path: path, pending: true})
+			added = append(added, path)
 		}
 	}
 	p.refreshAttachments()
 	p.changed()
+	p.statLater(added)
+}
+
+// statLater looks at the files off the UI goroutine (a file on a network
+// mount that hangs must not freeze the window) and fills in their sizes.
+func (p *composePane) statLater(paths []string) {
+	if len(paths) == 0 {
+		return
+	}
+	go func() {
+		found := statAttachments(paths)
+		fyne.Do(func() {
+			p.applyStats(found)
+			p.w.note(eventAttachments)
+		})
+	}()
+}
+
+// pendingPaths are the attachments whose files have not been looked at.
+func (p *composePane) pendingPaths() []string {
+	var out []string
+	for _, a := range p.attachments {
+		if a.pending {
+			out = append(out, a.path)
+		}
+	}
+	return out
+}
+
+func statAttachments(paths []string) []attachment {
+	found := make([]attachment, len(paths))
+	for i, path := range paths {
+		found[i] = statAttachment(path)
+	}
+	return found
+}
+
+// applyStats shows what statAttachments found, for the attachments still
+// listed and not looked at yet.
+func (p *composePane) applyStats(found []attachment) {
+	for _, f := range found {
+		for i := range p.attachments {
+			if p.attachments[i].path == f.path && p.attachments[i].pending {
+				p.attachments[i] = f
+			}
+		}
+	}
+	p.refreshAttachments()
 }
 
 func (p *composePane) removeAttachment(i int) {
@@ -300,6 +352,9 @@ func (p *composePane) refreshAttachments() {
 		name := widget.NewLabel(filepath.Base(a.path))
 		name.Truncation = fyne.TextTruncateEllipsis
 		size := widget.NewLabel(mailer.FormatSize(a.size))
+		if a.pending {
+			size.SetText("…")
+		}
 		if a.err != nil {
 			size.SetText(a.err.Error())
 			size.Importance = widget.DangerImportance

@@ -412,10 +412,12 @@ func TestCompose_Attachments(t *testing.T) {
 	f.Close()
 
 	h.w.dropped(fyne.Position{}, []fyne.URI{storage.NewFileURI(small)})
+	h.wait(eventAttachments)
 	if want := mailer.FormatSize(mailer.EstimateEncodedSize(3000)) + " of 20 MB, as sent"; p.total.Text != want {
 		t.Errorf("total %q, want %q", p.total.Text, want)
 	}
 	p.addAttachments([]string{big, small}) // small again: not twice
+	h.wait(eventAttachments)
 	if len(p.attachments) != 2 || len(p.removeButtons) != 2 {
 		t.Fatalf("%d attachments", len(p.attachments))
 	}

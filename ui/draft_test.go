@@ -173,6 +173,7 @@ func TestDraft_SavedAndRestored(t *testing.T) {
 	h := newHarness(t, setup{account: icloudAccount(), password: testPassword, dir: dir, draftDelay: 10 * time.Millisecond})
 	want := Draft{To: "ann@example.com", Cc: "bob@example.org", Subject: "Plan", Body: "Hello,\nthe plan.", Attachments: []string{attachment}}
 	h.w.compose.addAttachments(want.Attachments)
+	h.wait(eventAttachments)
 	h.typeDraft(want)
 	store := newDraftStore(dir)
 	for {

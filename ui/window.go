@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,13 +34,14 @@ const (
 // The events note reports when background work has landed on the UI, so
 // tests know when they may look.
 const (
-	eventLookup    = "lookup"     // the startup keychain lookup
-	eventSend      = "send"       // a send from the compose pane
-	eventCheck     = "check"      // a login check (Save or Test connection)
-	eventSave      = "save"       // storing the password and the account
-	eventTestEmail = "test-email" // the test email to myself
-	eventForget    = "forget"     // removing the password
-	eventDraft     = "draft"      // a draft write (on the writing goroutine)
+	eventLookup      = "lookup"      // the startup keychain lookup
+	eventSend        = "send"        // a send from the compose pane
+	eventCheck       = "check"       // a login check (Save or Test connection)
+	eventSave        = "save"        // storing the password and the account
+	eventTestEmail   = "test-email"  // the test email to myself
+	eventForget      = "forget"      // removing the password
+	eventDraft       = "draft"       // a draft write (on the writing goroutine)
+	eventAttachments = "attachments" // attachment sizes looked up
 )
 
 // window is the one Postcard window: the compose and settings panes in
@@ -160,16 +162,32 @@ func newWindow(d Deps) *window {
 // start looks for the stored password in the background: the keychain may
 // be slow or show an unlock prompt, and the window must appear at once.
 func (w *window) start() {
-	if !w.hasAccount {
+	pending := w.compose.pendingPaths()
+	if !w.hasAccount && len(pending) == 0 {
 		return
 	}
-	user := w.account.Username
+	hasAccount, user := w.hasAccount, w.account.Username
 	secrets := w.d.Secrets
+	// One goroutine and one trip back to the UI for both: the keychain
+	// lookup and the sizes of a restored draft's attachments, each of
+	// which can hang (an unlock prompt, a network mount).
 	go func() {
-		_, err := secrets.Get(context.Background(), user)
+		var (
+			err   error
+			found []attachment
+			wg    sync.WaitGroup
+		)
+		wg.Go(func() { found = statAttachments(pending) })
+		if hasAccount {
+			_, err = secrets.Get(context.Background(), user)
+		}
+		wg.Wait()
 		fyne.Do(func() {
-			w.lookedUp(user, err)
-			w.note(eventLookup)
+			w.compose.applyStats(found)
+			if hasAccount {
+				w.lookedUp(user, err)
+				w.note(eventLookup)
+			}
 		})
 	}()
 }
