@@ -191,10 +191,7 @@ func FormatSize(n int64) string {
 // EstimateEncodedSize is the size a set of attachments of total raw size n
 // takes in a message: base64 with line breaks. It is for showing a running
 // total; Prepare measures the real message.
-func EstimateEncodedSize(n int64) int64 {
-	b64 := (n + 2) / 3 * 4
-	return b64 + b64/76*2
-}
+func EstimateEncodedSize(n int64) int64 { return base64Size(n) }
 
 // checkAttachment returns the size of the file at path, or an error naming
 // it when it is missing, a folder or unreadable.

@@ -84,7 +84,7 @@ func (c *Client) Send(ctx context.Context, a Account, password string, m Message
 	if err != nil {
 		return nil, err
 	}
-	return c.SendPrepared(ctx, a, password, p)
+	return c.send(ctx, a, fixedPassword(password), p)
 }
 
 // SendPrepared sends a message made by Prepare.
@@ -108,6 +108,11 @@ func (c *Client) SendPreparedWith(ctx context.Context, a Account, pw PasswordFun
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
+	return c.send(ctx, a, pw, p)
+}
+
+// send sends p for an account already validated.
+func (c *Client) send(ctx context.Context, a Account, pw PasswordFunc, p *Prepared) (*Result, error) {
 	s, err := c.open(ctx, a, pw)
 	if err != nil {
 		return nil, err

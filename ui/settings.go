@@ -419,16 +419,26 @@ func (p *settingsPane) progress(a mailer.Account, check bool) func(mailer.StageR
 	}
 }
 
+// ready returns the settings as typed when nothing is running and they are
+// valid; otherwise it shows why under outcome ("Not saved").
+func (p *settingsPane) ready(outcome string) (Settings, bool) {
+	if p.busy {
+		return Settings{}, false
+	}
+	s := p.settings()
+	if err := s.Validate(); err != nil {
+		p.failed(outcome, err, false)
+		return Settings{}, false
+	}
+	return s, true
+}
+
 // Save signs in with the settings in the background and, only when that
 // works, stores the password in the keychain and writes the account file.
 // On failure it shows the hint and offers Save anyway.
 func (p *settingsPane) Save() {
-	if p.busy {
-		return
-	}
-	s := p.settings()
-	if err := s.Validate(); err != nil {
-		p.failed("Not saved", err, false)
+	s, ok := p.ready("Not saved")
+	if !ok {
 		return
 	}
 	p.checklist.box.Hide() // the checklist is Test connection's
@@ -444,12 +454,8 @@ func (p *settingsPane) Save() {
 // Test signs in without storing anything and shows each stage ticked or
 // crossed, with the hint under the one that failed.
 func (p *settingsPane) Test() {
-	if p.busy {
-		return
-	}
-	s := p.settings()
-	if err := s.Validate(); err != nil {
-		p.failed("Not tested", err, false)
+	s, ok := p.ready("Not tested")
+	if !ok {
 		return
 	}
 	p.checklist.reset(s.Account)
@@ -497,12 +503,8 @@ func (p *settingsPane) runCheck(s Settings, status string, done func(error)) {
 
 // SaveAnyway stores the settings without signing in, after a failed Save.
 func (p *settingsPane) SaveAnyway() {
-	if p.busy {
-		return
-	}
-	s := p.settings()
-	if err := s.Validate(); err != nil {
-		p.failed("Not saved", err, false)
+	s, ok := p.ready("Not saved")
+	if !ok {
 		return
 	}
 	p.store(s)
@@ -585,12 +587,8 @@ func (p *settingsPane) stored(s Settings, src passwordSource, kerr, ferr error) 
 // SendTestEmail sends a short message to the account's own address with the
 // settings as they are typed, as the guide's last setup step.
 func (p *settingsPane) SendTestEmail() {
-	if p.busy {
-		return
-	}
-	s := p.settings()
-	if err := s.Validate(); err != nil {
-		p.failed("Not sent", err, false)
+	s, ok := p.ready("Not sent")
+	if !ok {
 		return
 	}
 	src := p.source(s)

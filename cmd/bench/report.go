@@ -199,7 +199,14 @@ func median[T ~int64](xs []T) T {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func medianInt(xs []int64) int64 { return median(xs) }
+// pluck is one field of each run.
+func pluck[R, V any](rs []R, field func(R) V) []V {
+	out := make([]V, len(rs))
+	for i, r := range rs {
+		out[i] = field(r)
+	}
+	return out
+}
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
 

@@ -127,14 +127,14 @@ func (b *bench) send() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
-		pw, cw := median(walls(pc)), median(walls(curl))
+		pw, cw := median(pluck(pc, procRun.wallTime)), median(pluck(curl, procRun.wallTime))
 		ratio := float64(pw) / float64(cw)
 		b.rep.add(row{
 			figure:   "Send, " + c.name + ": wall time",
 			postcard: ms(pw), anchor: ms(cw) + " curl",
 			ratio: fmt.Sprintf("%.2f×", ratio), goal: fmt.Sprintf("≤ %.3g×", c.goal), met: ratio <= c.goal,
 		})
-		pr, cr := median(maxRSS(pc)), median(maxRSS(curl))
+		pr, cr := median(pluck(pc, procRun.peakRSS)), median(pluck(curl, procRun.peakRSS))
 		b.rep.add(row{
 			figure:   "Send, " + c.name + ": peak RSS",
 			postcard: fmt.Sprintf("%.1f MiB", mib(pr)), anchor: fmt.Sprintf("%.1f MiB curl", mib(cr)),
@@ -226,18 +226,5 @@ func (b *bench) sendCase(c sendCase) (postcard, curl []procRun, size int64, err 
 	return postcard, curl, emlSize, nil
 }
 
-func walls(rs []procRun) []time.Duration {
-	var out []time.Duration
-	for _, r := range rs {
-		out = append(out, r.wall)
-	}
-	return out
-}
-
-func maxRSS(rs []procRun) []int64 {
-	var out []int64
-	for _, r := range rs {
-		out = append(out, r.maxRSSKiB)
-	}
-	return out
-}
+func (r procRun) wallTime() time.Duration { return r.wall }
+func (r procRun) peakRSS() int64          { return r.maxRSSKiB }

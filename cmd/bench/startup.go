@@ -293,21 +293,21 @@ func (b *bench) startup() error {
 	}
 
 	A := results[bare.label]
-	aStart := median(startups(A))
-	aRSS := medianInt(rssOf(A))
+	aStart := median(pluck(A, startRun.startupTime))
+	aRSS := median(pluck(A, startRun.idleRSS))
 	for _, v := range []struct {
 		app  windowApp
 		pane string
 	}{{noAccount, "no account: settings pane"}, {account, "account saved: compose pane"}} {
 		B := results[v.app.label]
-		bStart := median(startups(B))
+		bStart := median(pluck(B, startRun.startupTime))
 		ratio := float64(bStart) / float64(aStart)
 		b.rep.add(row{
 			figure:   "Start-up to visible window (" + v.pane + ")",
 			postcard: ms(bStart), anchor: ms(aStart) + " bare window",
 			ratio: fmt.Sprintf("%.2f×", ratio), goal: "≤ 1.25×", met: ratio <= 1.25,
 		})
-		bRSS := medianInt(rssOf(B))
+		bRSS := median(pluck(B, startRun.idleRSS))
 		diff := mib(bRSS) - mib(aRSS)
 		b.rep.add(row{
 			figure:   "Idle RSS 2 s after visible (" + v.pane + ")",
@@ -317,7 +317,7 @@ func (b *bench) startup() error {
 	}
 
 	S := results[bareSized.label]
-	sStart, sRSS := median(startups(S)), medianInt(rssOf(S))
+	sStart, sRSS := median(pluck(S, startRun.startupTime)), median(pluck(S, startRun.idleRSS))
 	for _, v := range []struct {
 		app  windowApp
 		pane string
@@ -325,13 +325,13 @@ func (b *bench) startup() error {
 		B := results[v.app.label]
 		b.rep.add(row{
 			figure:   "Start-up, against a bare window of Postcard's size (" + v.pane + ")",
-			postcard: ms(median(startups(B))), anchor: ms(sStart) + " bare window, same size",
-			ratio: fmt.Sprintf("%.2f×", float64(median(startups(B)))/float64(sStart)), goal: "(information)", noGoal: true,
+			postcard: ms(median(pluck(B, startRun.startupTime))), anchor: ms(sStart) + " bare window, same size",
+			ratio: fmt.Sprintf("%.2f×", float64(median(pluck(B, startRun.startupTime)))/float64(sStart)), goal: "(information)", noGoal: true,
 		})
 		b.rep.add(row{
 			figure:   "Idle RSS, against a bare window of Postcard's size (" + v.pane + ")",
-			postcard: fmt.Sprintf("%.1f MiB", mib(medianInt(rssOf(B)))), anchor: fmt.Sprintf("%.1f MiB bare window, same size", mib(sRSS)),
-			ratio: fmt.Sprintf("%+.1f MiB", mib(medianInt(rssOf(B)))-mib(sRSS)), goal: "(information)", noGoal: true,
+			postcard: fmt.Sprintf("%.1f MiB", mib(median(pluck(B, startRun.idleRSS)))), anchor: fmt.Sprintf("%.1f MiB bare window, same size", mib(sRSS)),
+			ratio: fmt.Sprintf("%+.1f MiB", mib(median(pluck(B, startRun.idleRSS)))-mib(sRSS)), goal: "(information)", noGoal: true,
 		})
 	}
 
@@ -360,18 +360,5 @@ func (b *bench) startup() error {
 	return nil
 }
 
-func startups(rs []startRun) []time.Duration {
-	var out []time.Duration
-	for _, r := range rs {
-		out = append(out, r.startup)
-	}
-	return out
-}
-
-func rssOf(rs []startRun) []int64 {
-	var out []int64
-	for _, r := range rs {
-		out = append(out, r.rssKiB)
-	}
-	return out
-}
+func (r startRun) startupTime() time.Duration { return r.startup }
+func (r startRun) idleRSS() int64             { return r.rssKiB }
