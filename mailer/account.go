@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -40,6 +41,47 @@ func ParseSecurity(s string) (Security, error) {
 	}
 	return "", fmt.Errorf("mailer: unknown security %q (want starttls or ssl)", s)
 }
+
+// Label is the encryption's name as the settings show it: "STARTTLS" or
+// "SSL/TLS".
+func (s Security) Label() string {
+	if s == ImplicitTLS {
+		return "SSL/TLS"
+	}
+	return "STARTTLS"
+}
+
+// UsualPort is the port the encryption is usually spoken on: 587 for
+// STARTTLS, 465 for SSL/TLS.
+func (s Security) UsualPort() int {
+	if s == ImplicitTLS {
+		return ImplicitTLSPort
+	}
+	return StartTLSPort
+}
+
+// Choice is the port-and-encryption choice as the settings offer it:
+// "587 · STARTTLS (recommended)" or "465 · SSL/TLS".
+func (s Security) Choice() string {
+	if s == ImplicitTLS {
+		return fmt.Sprintf("%d · %s", ImplicitTLSPort, s.Label())
+	}
+	return fmt.Sprintf("%d · %s (recommended)", StartTLSPort, s.Label())
+}
+
+// Setting names one setting of an account, for errors that point at it.
+type Setting string
+
+// The settings an *Error can point at.
+const (
+	SettingHost        Setting = "host"
+	SettingPort        Setting = "port"
+	SettingSecurity    Setting = "security"
+	SettingUsername    Setting = "username"
+	SettingFrom        Setting = "from"
+	SettingDisplayName Setting = "display-name"
+	SettingPassword    Setting = "password"
+)
 
 // Account is where and as whom to send. It holds no password: that lives in
 // the keychain. The zero value is not usable; start from DefaultAccount.
@@ -87,43 +129,62 @@ func netJoin(host string, port int) string {
 }
 
 // Validate checks every field and names the first bad one. Its errors are
-// *Error of KindInvalidAccount.
+// *Error of KindInvalidAccount, with Setting naming the field.
 func (a Account) Validate() error {
+	for _, f := range []Setting{SettingHost, SettingPort, SettingSecurity, SettingUsername, SettingFrom, SettingDisplayName} {
+		if err := a.ValidateSetting(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateSetting checks one field of a as Validate does, so a settings form
+// can say what is wrong with a field as it is typed.
+func (a Account) ValidateSetting(f Setting) error {
 	bad := func(format string, args ...any) error {
-		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Detail: fmt.Sprintf(format, args...)}
+		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Setting: f, Detail: fmt.Sprintf(format, args...)}
 	}
-	host := strings.TrimSpace(a.Host)
-	switch {
-	case host == "":
-		return bad("host is empty")
-	case strings.ContainsAny(host, " \t\r\n/@"):
-		return bad("host %q is not a host name", host)
-	}
-	if a.Port < 1 || a.Port > 65535 {
-		return bad("port %d is not between 1 and 65535", a.Port)
-	}
-	if a.Security != StartTLS && a.Security != ImplicitTLS {
-		return bad("security %q is not starttls or ssl", a.Security)
-	}
-	if strings.TrimSpace(a.Username) == "" {
-		return bad("username is empty: use your full iCloud address, like name@icloud.com")
-	}
-	if a.IsICloud() {
-		if _, err := parseBareAddress(a.Username); err != nil {
-			return bad("username %q is not a full email address: iCloud needs the whole address, like name@icloud.com", a.Username)
+	switch f {
+	case SettingHost:
+		host := strings.TrimSpace(a.Host)
+		switch {
+		case host == "":
+			return bad("host is empty")
+		case strings.ContainsAny(host, " \t\r\n/@"):
+			return bad("host %q is not a host name", host)
 		}
-	} else if hasCRLF(a.Username) {
-		return bad("username contains a line break")
-	}
-	if strings.TrimSpace(a.From) != "" {
-		if _, err := parseBareAddress(a.From); err != nil {
-			return bad("from address %q is not a valid email address", a.From)
+	case SettingPort:
+		if a.Port < 1 || a.Port > 65535 {
+			return bad("port %d is not a number from 1 to 65535 (iCloud: 587 or 465)", a.Port)
 		}
-	} else if _, err := parseBareAddress(a.Username); err != nil {
-		return bad("from address is empty and username %q is not an email address: set a from address", a.Username)
-	}
-	if hasCRLF(a.DisplayName) {
-		return bad("display name contains a line break")
+	case SettingSecurity:
+		if a.Security != StartTLS && a.Security != ImplicitTLS {
+			return bad("security %q is not starttls or ssl", a.Security)
+		}
+	case SettingUsername:
+		if strings.TrimSpace(a.Username) == "" {
+			return bad("username is empty: use your full iCloud address, like name@icloud.com")
+		}
+		if a.IsICloud() {
+			if _, err := parseBareAddress(a.Username); err != nil {
+				return bad("username %q is not a full email address: iCloud needs the whole address, like name@icloud.com", a.Username)
+			}
+		} else if hasCRLF(a.Username) {
+			return bad("username contains a line break")
+		}
+	case SettingFrom:
+		if strings.TrimSpace(a.From) != "" {
+			if _, err := parseBareAddress(a.From); err != nil {
+				return bad("from address %q is not a valid email address", a.From)
+			}
+		} else if _, err := parseBareAddress(a.Username); err != nil && strings.TrimSpace(a.Username) != "" {
+			return bad("from address is empty and username %q is not an email address: set a from address", a.Username)
+		}
+	case SettingDisplayName:
+		if hasCRLF(a.DisplayName) {
+			return bad("display name contains a line break")
+		}
 	}
 	return nil
 }
@@ -155,6 +216,38 @@ func ConfigDir() (string, error) {
 	base, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("mailer: no config folder: %w", err)
+	}
+	return filepath.Join(base, "postcard"), nil
+}
+
+// DataDir is Postcard's folder for the user's messages (drafts, outbox and
+// sent): $XDG_DATA_HOME/postcard on Linux and the BSDs (~/.local/share by
+// default), ~/Library/Application Support/postcard on macOS,
+// %LocalAppData%\postcard on Windows. Settings live in ConfigDir.
+func DataDir() (string, error) {
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = os.Getenv("LocalAppData")
+		if base == "" {
+			return "", errors.New("mailer: no data folder: %LocalAppData% is not set")
+		}
+	case "darwin", "ios":
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("mailer: no data folder: %w", err)
+		}
+		base = filepath.Join(home, "Library", "Application Support")
+	default:
+		base = os.Getenv("XDG_DATA_HOME")
+		if !filepath.IsAbs(base) {
+			// The spec says a relative value is invalid and to be ignored.
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("mailer: no data folder: %w", err)
+			}
+			base = filepath.Join(home, ".local", "share")
+		}
 	}
 	return filepath.Join(base, "postcard"), nil
 }

@@ -90,6 +90,9 @@ type Error struct {
 	Reply *Reply
 	// Rejected lists the recipients the server refused (KindRecipientRejected).
 	Rejected []string
+	// Setting names the account setting at fault when the failure is one
+	// of the account's (KindInvalidAccount); see also Error.Fix.
+	Setting Setting
 	// Detail says in a few words what went wrong, naming the bad input; it
 	// is the part of Error() after the stage.
 	Detail string
@@ -130,16 +133,77 @@ func (e *Error) Hint() string {
 	if e.Kind == KindRecipientRejected && len(e.Rejected) > 0 {
 		return fmt.Sprintf("The server refused %s. %s", strings.Join(e.Rejected, ", "), h.Text)
 	}
-	if e.Stage == StageAccepted && (e.Kind == KindConnectionLost || e.Kind == KindTimeout || e.Kind == KindCancelled) {
+	if e.MaybeDelivered() {
 		return hintLostAfterUpload
 	}
 	return h.Text
 }
 
+// MaybeDelivered reports whether the server may have the message although
+// the send failed: the whole message was uploaded, the final dot written,
+// and the server's verdict never came (the connection was lost, timed out or
+// was cancelled). Sending it again may deliver it twice.
+func (e *Error) MaybeDelivered() bool {
+	return e.Stage == StageAccepted && e.Reply == nil
+}
+
+// MaybeDelivered reports whether err is an *Error that may have delivered
+// the message (see Error.MaybeDelivered).
+func MaybeDelivered(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.MaybeDelivered()
+}
+
+// MayPass reports whether the failure may pass by itself, so that sending
+// the same message again later, unchanged, may work without delivering it
+// twice: the network was away (dns, connect-refused, connect-timeout), the
+// server was busy or limited for now (a 4xx), or the connection was lost or
+// timed out before the upload finished. Anything else needs the user.
+func (e *Error) MayPass() bool {
+	if e.MaybeDelivered() {
+		return false
+	}
+	switch e.Kind {
+	case KindDNS, KindConnectRefused, KindConnectTimeout:
+		return true
+	}
+	return e.Temporary()
+}
+
+// MayPass reports whether err is an *Error that may pass by itself (see
+// Error.MayPass).
+func MayPass(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.MayPass()
+}
+
+// Fix names the setting the user should look at to fix e, or "" when no
+// setting is at fault: the password for a refused login, the host for a
+// name not found or nothing answering, the encryption for a mismatch with
+// the port, the From address for a refused sender.
+func (e *Error) Fix() Setting {
+	if e.Setting != "" {
+		return e.Setting
+	}
+	switch e.Kind {
+	case KindAuth, KindKeychain:
+		return SettingPassword
+	case KindDNS, KindConnectRefused, KindTLSCertificate, KindTLSUnavailable:
+		return SettingHost
+	case KindConnectTimeout:
+		return SettingPort
+	case KindTLSMode:
+		return SettingSecurity
+	case KindSenderRejected:
+		return SettingFrom
+	}
+	return ""
+}
+
 // Temporary reports whether trying the same thing again later may work
 // without risk of delivering twice.
 func (e *Error) Temporary() bool {
-	if e.Stage == StageAccepted && e.Reply == nil {
+	if e.MaybeDelivered() {
 		return false // the server may have the message
 	}
 	switch e.Kind {

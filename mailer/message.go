@@ -48,6 +48,8 @@ type Prepared struct {
 	Recipients []string
 	// MessageID is the Message-ID header, without angle brackets.
 	MessageID string
+	// Date is the Date header.
+	Date time.Time
 	// Size is the exact number of bytes that will be uploaded after DATA
 	// (before dot-stuffing).
 	Size int64
@@ -59,6 +61,11 @@ type Prepared struct {
 	// encoded content goes: len(parts) == len(files)+1. See encode.
 	parts [][]byte
 	files []attachedFile
+}
+
+// Outgoing is p ready for Client.Send.
+func (p *Prepared) Outgoing() *Outgoing {
+	return &Outgoing{From: p.EnvelopeFrom, Recipients: p.Recipients, MessageID: p.MessageID, Size: p.Size, Content: p}
 }
 
 // WarnEmptySubject is the warning Prepare gives for a message without subject.
@@ -156,7 +163,8 @@ func Prepare(a Account, m Message) (*Prepared, error) {
 		msg.ReplyToMailAddress(replyTo...)
 	}
 	msg.Subject(m.Subject)
-	msg.SetDate()
+	p.Date = time.Now().Truncate(time.Second)
+	msg.SetDateWithValue(p.Date)
 	msg.SetMessageIDWithValue(p.MessageID)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
 	if err := p.encode(msg, m.Attachments, sizes); err != nil {

@@ -63,75 +63,61 @@ type Result struct {
 	Size  int64
 }
 
-// Send sends m with a Client of default settings. See Client.Send.
-func Send(ctx context.Context, a Account, password string, m Message) (*Result, error) {
-	return (&Client{}).Send(ctx, a, password, m)
-}
-
-// Check logs in with a Client of default settings. See Client.Check.
-func Check(ctx context.Context, a Account, password string) ([]StageResult, error) {
-	return (&Client{}).Check(ctx, a, password)
-}
-
-// Send checks m (see Prepare), then connects, secures the connection, logs
-// in and sends it, once. Cancelling ctx stops it at any stage, in the middle
-// of the upload included. Every error is an *Error.
-func (c *Client) Send(ctx context.Context, a Account, password string, m Message) (*Result, error) {
-	if err := a.Validate(); err != nil {
-		return nil, err
-	}
-	p, err := Prepare(a, m)
-	if err != nil {
-		return nil, err
-	}
-	return c.send(ctx, a, fixedPassword(password), p)
-}
-
-// SendPrepared sends a message made by Prepare.
-func (c *Client) SendPrepared(ctx context.Context, a Account, password string, p *Prepared) (*Result, error) {
-	return c.SendPreparedWith(ctx, a, fixedPassword(password), p)
+// Outgoing is a message ready for the wire: its envelope and its exact
+// bytes. Prepare makes one from a Message (Prepared.Outgoing); the outbox
+// makes one from a message frozen on disk.
+type Outgoing struct {
+	// From is the bare address given in MAIL FROM.
+	From string
+	// Recipients are the bare addresses given in RCPT TO.
+	Recipients []string
+	// MessageID is the Message-ID header, without angle brackets.
+	MessageID string
+	// Size is the number of bytes Content writes (before dot-stuffing).
+	Size int64
+	// Content writes the message: headers and body, CRLF line endings.
+	Content io.WriterTo
+	// BeforeDot, if set, runs once the whole message has been uploaded,
+	// just before the final dot that lets the server accept it. If it
+	// fails, the session stops without the dot: nothing is delivered.
+	// The outbox records there, durably, that the message may be
+	// delivered from now on.
+	BeforeDot func() error
 }
 
 // PasswordFunc supplies the password for the login, for example from the
 // keychain. Its error is returned as it is.
 type PasswordFunc func(ctx context.Context) (string, error)
 
-func fixedPassword(pw string) PasswordFunc {
+// Password is a PasswordFunc for a password already known.
+func Password(pw string) PasswordFunc {
 	return func(context.Context) (string, error) { return pw, nil }
 }
 
-// SendPreparedWith is SendPrepared with the password from pw, which runs
-// while the connection is being made: reading a keychain takes a few
-// D-Bus round trips that need not wait for the network, nor the network
-// for them. If pw fails, the send stops and returns pw's error.
-func (c *Client) SendPreparedWith(ctx context.Context, a Account, pw PasswordFunc, p *Prepared) (*Result, error) {
+// Send connects to a's server, secures the connection, logs in with the
+// password from pw and sends out, once. pw runs while the connection is
+// being made: reading a keychain takes a few D-Bus round trips that need not
+// wait for the network, nor the network for them; if it fails, the send
+// stops and returns pw's error. Cancelling ctx stops the send at any stage,
+// in the middle of the upload included. Every other error is an *Error.
+func (c *Client) Send(ctx context.Context, a Account, pw PasswordFunc, out *Outgoing) (*Result, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	return c.send(ctx, a, pw, p)
-}
-
-// send sends p for an account already validated.
-func (c *Client) send(ctx context.Context, a Account, pw PasswordFunc, p *Prepared) (*Result, error) {
 	s, err := c.open(ctx, a, pw)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
-	return s.send(p)
+	return s.send(out)
 }
 
 // Check resolves the host, connects, secures the connection, reads the
-// greeting and logs in, then says goodbye without sending anything. It
-// returns every stage it went through, the failed one last; the error, if
-// any, is an *Error.
-func (c *Client) Check(ctx context.Context, a Account, password string) ([]StageResult, error) {
-	return c.CheckWith(ctx, a, fixedPassword(password))
-}
-
-// CheckWith is Check with the password from pw, read while connecting (see
-// SendPreparedWith).
-func (c *Client) CheckWith(ctx context.Context, a Account, pw PasswordFunc) ([]StageResult, error) {
+// greeting and logs in with the password from pw (read while connecting,
+// as for Send), then says goodbye without sending anything. It returns
+// every stage it went through, the failed one last; the error, if any, is
+// an *Error or pw's.
+func (c *Client) Check(ctx context.Context, a Account, pw PasswordFunc) ([]StageResult, error) {
 	var stages []StageResult
 	cc := *c
 	cc.OnStage = func(r StageResult) {
@@ -416,16 +402,16 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc) (_ *s
 	return s, nil
 }
 
-func (s *session) send(p *Prepared) (*Result, error) {
+func (s *session) send(p *Outgoing) (*Result, error) {
 	sc := s.smtp
 	rt := s.c.replyTimeout()
 
 	s.begin(StageSender)
 	_ = sc.UpdateDeadline(rt)
-	if err := sc.Mail("<" + p.EnvelopeFrom + ">"); err != nil {
+	if err := sc.Mail("<" + p.From + ">"); err != nil {
 		return nil, s.fail(err)
 	}
-	s.ok(p.EnvelopeFrom)
+	s.ok(p.From)
 
 	s.begin(StageRcpt)
 	var (
@@ -467,22 +453,33 @@ func (s *session) send(p *Prepared) (*Result, error) {
 	}
 	_ = sc.UpdateDeadline(s.c.uploadTimeout(p.Size))
 	w := newDotWriter(sc.Text.W)
-	if _, err := p.WriteTo(w); err != nil {
+	n, err := p.Content.WriteTo(w)
+	if err == nil && n != p.Size {
+		err = &Error{Kind: KindInvalidMessage, Stage: StageData,
+			Detail: fmt.Sprintf("the message was %d bytes, not the %d announced", n, p.Size)}
+	}
+	if err != nil {
 		return nil, s.fail(err)
 	}
-	// The final dot goes out with the last piece of the message; until the
-	// write returns, the server cannot have accepted anything.
+	if p.BeforeDot != nil {
+		if err := p.BeforeDot(); err != nil {
+			return nil, s.fail(err)
+		}
+	}
+	// The final dot goes out with the last piece of the message. Once that
+	// write has begun the server may have the whole message, so a failure
+	// from here on is reported as "may have been sent".
+	s.ok(FormatSize(p.Size))
+	s.begin(StageAccepted)
 	if err := w.Close(); err != nil {
 		return nil, s.fail(err)
 	}
 	if err := sc.Text.W.Flush(); err != nil {
 		return nil, s.fail(err)
 	}
-	s.ok(FormatSize(p.Size))
 
-	// From here on the server may have the message: nothing retries, and a
-	// lost connection is reported as "may have been sent".
-	s.begin(StageAccepted)
+	// Nothing retries, and a lost connection is reported as "may have been
+	// sent".
 	_ = sc.UpdateDeadline(rt)
 	_, reply, err := sc.Text.ReadResponse(250)
 	if err != nil {
@@ -524,6 +521,16 @@ var (
 
 // diagnose classifies err, which happened at the current stage.
 func (s *session) diagnose(err error) *Error {
+	var own *Error
+	if errors.As(err, &own) {
+		// Already diagnosed where it happened (a file that changed while
+		// it was being sent, the outbox failing to record the dot).
+		e := *own
+		if e.Stage == "" {
+			e.Stage = s.stage
+		}
+		return &e
+	}
 	e := &Error{Stage: s.stage, Err: err}
 	var (
 		te   *textproto.Error

@@ -84,13 +84,25 @@ func fastClient() *mailer.Client {
 	return &mailer.Client{ConnectTimeout: 2 * time.Second, ReplyTimeout: 2 * time.Second}
 }
 
+// sendMessage prepares m and sends it, as the command line does.
+func sendMessage(c *mailer.Client, ctx context.Context, a mailer.Account, password string, m mailer.Message) (*mailer.Result, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := mailer.Prepare(a, m)
+	if err != nil {
+		return nil, err
+	}
+	return c.Send(ctx, a, mailer.Password(password), p.Outgoing())
+}
+
 func simpleMessage() mailer.Message {
 	return mailer.Message{To: []string{"bob@example.org"}, Subject: "Hello", Body: "Hi Bob,\nsee you.\n"}
 }
 
 func TestSend_StartTLSPlain(t *testing.T) {
 	s := startServer(t, smtptest.Config{Mode: smtptest.StartTLS})
-	res, err := fastClient().Send(context.Background(), accountFor(s, mailer.StartTLS), testPass, simpleMessage())
+	res, err := sendMessage(fastClient(), context.Background(), accountFor(s, mailer.StartTLS), testPass, simpleMessage())
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -125,7 +137,7 @@ func TestSend_StartTLSPlain(t *testing.T) {
 
 func TestSend_ImplicitTLS(t *testing.T) {
 	s := startServer(t, smtptest.Config{Mode: smtptest.ImplicitTLS})
-	if _, err := fastClient().Send(context.Background(), accountFor(s, mailer.ImplicitTLS), testPass, simpleMessage()); err != nil {
+	if _, err := sendMessage(fastClient(), context.Background(), accountFor(s, mailer.ImplicitTLS), testPass, simpleMessage()); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	if msgs := s.Messages(); len(msgs) != 1 || !msgs[0].TLS {
@@ -140,7 +152,7 @@ func TestSend_LoginMechanism(t *testing.T) {
 		if mode == smtptest.ImplicitTLS {
 			sec = mailer.ImplicitTLS
 		}
-		if _, err := fastClient().Send(context.Background(), accountFor(s, sec), testPass, simpleMessage()); err != nil {
+		if _, err := sendMessage(fastClient(), context.Background(), accountFor(s, sec), testPass, simpleMessage()); err != nil {
 			t.Fatalf("mode %v: Send: %v", mode, err)
 		}
 		if at := s.AuthAttempts(); len(at) != 1 || at[0].Mech != "LOGIN" || !at[0].OK {
@@ -153,7 +165,7 @@ func TestSend_LoginMechanism(t *testing.T) {
 // must not get the password: the client stops before AUTH.
 func TestSend_StrippedSTARTTLSSendsNoPassword(t *testing.T) {
 	s := startServer(t, smtptest.Config{Mode: smtptest.NoTLS})
-	_, err := fastClient().Send(context.Background(), accountFor(s, mailer.StartTLS), testPass, simpleMessage())
+	_, err := sendMessage(fastClient(), context.Background(), accountFor(s, mailer.StartTLS), testPass, simpleMessage())
 	assertKind(t, err, mailer.KindTLSUnavailable, mailer.StageTLS)
 	if at := s.AuthAttempts(); len(at) != 0 {
 		t.Fatalf("client sent AUTH to a server without TLS: %+v", at)
@@ -186,7 +198,7 @@ func TestSend_Delivery(t *testing.T) {
 		Body:        "Hallo,\nanbei der Bericht.\n.\nEnde\n",
 		Attachments: []string{pdf, txt},
 	}
-	res, err := fastClient().Send(context.Background(), a, testPass, m)
+	res, err := sendMessage(fastClient(), context.Background(), a, testPass, m)
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -280,14 +292,14 @@ func TestSend_HeaderInjectionRefused(t *testing.T) {
 		"to":       {To: []string{"bob@example.org\r\nBcc: evil@example.com"}, Subject: "x"},
 		"reply-to": {To: []string{"bob@example.org"}, ReplyTo: "a@example.org\nX-Evil: 1", Subject: "x"},
 	} {
-		_, err := fastClient().Send(context.Background(), a, testPass, m)
+		_, err := sendMessage(fastClient(), context.Background(), a, testPass, m)
 		assertKind(t, err, mailer.KindInvalidMessage, mailer.StageValidate)
 		if !strings.Contains(err.Error(), "line break") {
 			t.Errorf("%s: error %q does not say why", name, err)
 		}
 	}
 	a.DisplayName = "Ann\r\nBcc: evil@example.com"
-	_, err := fastClient().Send(context.Background(), a, testPass, simpleMessage())
+	_, err := sendMessage(fastClient(), context.Background(), a, testPass, simpleMessage())
 	assertKind(t, err, mailer.KindInvalidAccount, mailer.StageValidate)
 	if n := s.Sessions(); n != 0 {
 		t.Fatalf("server saw %d connections; validation must come first", n)
@@ -391,7 +403,7 @@ func TestSend_FailureKinds(t *testing.T) {
 				tt.msg(&m)
 			}
 			a := accountFor(s, sec)
-			_, err := fastClient().Send(context.Background(), a, pass, m)
+			_, err := sendMessage(fastClient(), context.Background(), a, pass, m)
 			e := assertKind(t, err, tt.kind, tt.stage)
 			if e == nil {
 				return
@@ -425,7 +437,7 @@ func TestSend_RecipientRejected(t *testing.T) {
 		return nil
 	}})
 	m := mailer.Message{To: []string{"bob@example.org, nobody@example.org"}, Bcc: []string{"ghost@example.net"}, Subject: "x"}
-	_, err := fastClient().Send(context.Background(), accountFor(s, mailer.StartTLS), testPass, m)
+	_, err := sendMessage(fastClient(), context.Background(), accountFor(s, mailer.StartTLS), testPass, m)
 	e := assertKind(t, err, mailer.KindRecipientRejected, mailer.StageRcpt)
 	if e == nil {
 		return
@@ -447,7 +459,7 @@ func TestSend_ConnectRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := mailer.Account{Host: "127.0.0.1", Port: portOf(t, addr), Security: mailer.StartTLS, Username: testUser}
-	_, err = fastClient().Send(context.Background(), a, testPass, simpleMessage())
+	_, err = sendMessage(fastClient(), context.Background(), a, testPass, simpleMessage())
 	assertKind(t, err, mailer.KindConnectRefused, mailer.StageConnect)
 }
 
@@ -459,7 +471,7 @@ func TestSend_ConnectTimeout(t *testing.T) {
 	defer fq.Close()
 	a := mailer.Account{Host: "127.0.0.1", Port: portOf(t, fq.Addr()), Security: mailer.StartTLS, Username: testUser}
 	c := &mailer.Client{ConnectTimeout: 300 * time.Millisecond, ReplyTimeout: time.Second}
-	_, err = c.Send(context.Background(), a, testPass, simpleMessage())
+	_, err = sendMessage(c, context.Background(), a, testPass, simpleMessage())
 	e := assertKind(t, err, mailer.KindConnectTimeout, mailer.StageConnect)
 	if e != nil && !strings.Contains(e.Hint(), "465") {
 		t.Errorf("hint %q does not suggest port 465", e.Hint())
@@ -475,17 +487,17 @@ func TestSend_SilentServer(t *testing.T) {
 	c := &mailer.Client{ConnectTimeout: time.Second, ReplyTimeout: 300 * time.Millisecond}
 	a := mailer.Account{Host: "127.0.0.1", Port: portOf(t, sl.Addr()), Security: mailer.StartTLS, Username: testUser}
 	// STARTTLS waits for a greeting that never comes: the implicit-TLS sign.
-	_, err = c.Send(context.Background(), a, testPass, simpleMessage())
+	_, err = sendMessage(c, context.Background(), a, testPass, simpleMessage())
 	assertKind(t, err, mailer.KindTLSMode, mailer.StageGreeting)
 	// SSL/TLS waits for a handshake that never comes: a plain timeout.
 	a.Security = mailer.ImplicitTLS
-	_, err = c.Send(context.Background(), a, testPass, simpleMessage())
+	_, err = sendMessage(c, context.Background(), a, testPass, simpleMessage())
 	assertKind(t, err, mailer.KindTimeout, mailer.StageTLS)
 }
 
 func TestSend_DNS(t *testing.T) {
 	a := mailer.Account{Host: "postcard-test.invalid", Port: 587, Security: mailer.StartTLS, Username: testUser}
-	_, err := fastClient().Send(context.Background(), a, testPass, simpleMessage())
+	_, err := sendMessage(fastClient(), context.Background(), a, testPass, simpleMessage())
 	e := assertKind(t, err, mailer.KindDNS, mailer.StageResolve)
 	if e != nil && !strings.Contains(err.Error(), "postcard-test.invalid") {
 		t.Errorf("error %q does not name the host", err)
@@ -521,7 +533,7 @@ func TestSend_CancelStages(t *testing.T) {
 			}
 			errc := make(chan error, 1)
 			go func() {
-				_, err := c.Send(ctx, accountFor(s, mailer.StartTLS), testPass, m)
+				_, err := sendMessage(c, ctx, accountFor(s, mailer.StartTLS), testPass, m)
 				errc <- err
 			}()
 			select {
@@ -566,7 +578,7 @@ func TestCheck_Stages(t *testing.T) {
 			want = "resolve,connect,tls,greeting,login"
 		}
 		s := startServer(t, smtptest.Config{Mode: mode})
-		stages, err := fastClient().Check(context.Background(), accountFor(s, sec), testPass)
+		stages, err := fastClient().Check(context.Background(), accountFor(s, sec), mailer.Password(testPass))
 		if err != nil {
 			t.Fatalf("%s: Check: %v", sec, err)
 		}
@@ -589,7 +601,7 @@ func TestCheck_Stages(t *testing.T) {
 	}
 
 	s := startServer(t, smtptest.Config{})
-	stages, err := fastClient().Check(context.Background(), accountFor(s, mailer.StartTLS), "wrong")
+	stages, err := fastClient().Check(context.Background(), accountFor(s, mailer.StartTLS), mailer.Password("wrong"))
 	assertKind(t, err, mailer.KindAuth, mailer.StageLogin)
 	if len(stages) == 0 || stages[len(stages)-1].OK || stages[len(stages)-1].Stage != mailer.StageLogin {
 		t.Errorf("stages %+v: want the failed login last", stages)
@@ -636,7 +648,7 @@ func portOf(t *testing.T, addr string) int {
 
 // The password is read while the connection is made; when it cannot be had,
 // its own error comes back and no login is attempted.
-func TestSendPreparedWith_PasswordFunc(t *testing.T) {
+func TestSend_PasswordFunc(t *testing.T) {
 	s := startServer(t, smtptest.Config{})
 	a := accountFor(s, mailer.StartTLS)
 	p, err := mailer.Prepare(a, simpleMessage())
@@ -659,17 +671,17 @@ func TestSendPreparedWith_PasswordFunc(t *testing.T) {
 			close(release) // the session got this far without the password
 		}
 	}
-	if _, err := c.SendPreparedWith(context.Background(), a, slow, p); err != nil {
+	if _, err := c.Send(context.Background(), a, slow, p.Outgoing()); err != nil {
 		t.Fatalf("send with a slow password: %v", err)
 	}
 
 	keychainErr := &mailer.Error{Kind: mailer.KindKeychain, Stage: mailer.StageKeychain, Detail: "no password is stored", Err: mailer.ErrPasswordNotFound}
 	failing := func(context.Context) (string, error) { return "", keychainErr }
-	_, err = fastClient().SendPreparedWith(context.Background(), a, failing, p)
+	_, err = fastClient().Send(context.Background(), a, failing, p.Outgoing())
 	if !errors.Is(err, mailer.ErrPasswordNotFound) {
 		t.Fatalf("send without a password: %v, want the keychain's error", err)
 	}
-	_, err = fastClient().CheckWith(context.Background(), a, failing)
+	_, err = fastClient().Check(context.Background(), a, failing)
 	if !errors.Is(err, mailer.ErrPasswordNotFound) {
 		t.Fatalf("check without a password: %v, want the keychain's error", err)
 	}
@@ -684,7 +696,7 @@ func TestSendPreparedWith_PasswordFunc(t *testing.T) {
 // A failure on the wire stays that failure even though closing the session
 // cancels a password lookup still under way (whose error then says
 // "cancelled"): the lookup is not the reason.
-func TestSendPreparedWith_WireErrorWinsOverCancelledPassword(t *testing.T) {
+func TestSend_WireErrorWinsOverCancelledPassword(t *testing.T) {
 	untrustedCA, err := smtptest.NewCA("Interceptor CA")
 	if err != nil {
 		t.Fatal(err)
@@ -696,7 +708,7 @@ func TestSendPreparedWith_WireErrorWinsOverCancelledPassword(t *testing.T) {
 		return "", &mailer.Error{Kind: mailer.KindCancelled, Stage: mailer.StageKeychain, Detail: "cancelled while reading the password", Err: ctx.Err()}
 	}
 	for i := 0; i < 50; i++ {
-		_, err := fastClient().CheckWith(context.Background(), accountFor(s, mailer.StartTLS), hanging)
+		_, err := fastClient().Check(context.Background(), accountFor(s, mailer.StartTLS), hanging)
 		if mailer.KindOf(err) != mailer.KindTLSCertificate {
 			t.Fatalf("run %d: %v, want the certificate error", i, err)
 		}
@@ -704,7 +716,7 @@ func TestSendPreparedWith_WireErrorWinsOverCancelledPassword(t *testing.T) {
 }
 
 // When the password fails at the login, the keychain is the failed stage.
-func TestCheckWith_PasswordFailsAtLogin(t *testing.T) {
+func TestCheck_PasswordFailsAtLogin(t *testing.T) {
 	s := startServer(t, smtptest.Config{})
 	release := make(chan struct{})
 	c := fastClient()
@@ -717,7 +729,7 @@ func TestCheckWith_PasswordFailsAtLogin(t *testing.T) {
 		<-release
 		return "", &mailer.Error{Kind: mailer.KindKeychain, Stage: mailer.StageKeychain, Detail: "locked", Err: mailer.ErrKeychainUnavailable}
 	}
-	stages, err := c.CheckWith(context.Background(), accountFor(s, mailer.StartTLS), late)
+	stages, err := c.Check(context.Background(), accountFor(s, mailer.StartTLS), late)
 	if !errors.Is(err, mailer.ErrKeychainUnavailable) {
 		t.Fatalf("err = %v, want the keychain's", err)
 	}

@@ -82,10 +82,10 @@ func (p *Prepared) WriteTo(w io.Writer) (int64, error) {
 	for _, f := range p.files {
 		fi, err := os.Stat(f.path)
 		if err != nil {
-			return 0, fmt.Errorf("attachment %q: %w", f.path, err)
+			return 0, attachmentChanged(f.path, err.Error())
 		}
 		if fi.Size() != f.size {
-			return 0, fmt.Errorf("attachment %q changed since it was checked (%d bytes, now %d)", f.path, f.size, fi.Size())
+			return 0, attachmentChanged(f.path, fmt.Sprintf("it changed since it was checked (%d bytes, now %d)", f.size, fi.Size()))
 		}
 	}
 	var total int64
@@ -106,6 +106,13 @@ func (p *Prepared) WriteTo(w io.Writer) (int64, error) {
 	return total, nil
 }
 
+// attachmentChanged is the error for a file that could not be sent as it
+// was checked: the message is abandoned before its final dot, so nothing
+// half-written is delivered.
+func attachmentChanged(path, why string) error {
+	return &Error{Kind: KindInvalidMessage, Detail: fmt.Sprintf("attachment %q cannot be sent: %s; nothing was sent", path, why)}
+}
+
 // b64Chunk is how much of a file is read at a time: a whole number of
 // 57-byte groups, each of which is one 76-character line.
 const b64Chunk = 57 * 1024
@@ -115,7 +122,7 @@ const b64Chunk = 57 * 1024
 func writeFileBase64(w io.Writer, f attachedFile) (int64, error) {
 	file, err := os.Open(f.path)
 	if err != nil {
-		return 0, fmt.Errorf("attachment %q: %w", f.path, err)
+		return 0, attachmentChanged(f.path, err.Error())
 	}
 	defer file.Close()
 	in := make([]byte, b64Chunk)
@@ -125,7 +132,7 @@ func writeFileBase64(w io.Writer, f attachedFile) (int64, error) {
 		n, err := io.ReadFull(file, in)
 		read += int64(n)
 		if read > f.size {
-			return written, fmt.Errorf("attachment %q grew while it was being sent", f.path)
+			return written, attachmentChanged(f.path, "it grew while it was being sent")
 		}
 		if n > 0 {
 			out = appendBase64Lines(out[:0], in[:n])
@@ -139,11 +146,11 @@ func writeFileBase64(w io.Writer, f attachedFile) (int64, error) {
 			break
 		}
 		if err != nil {
-			return written, fmt.Errorf("attachment %q: %w", f.path, err)
+			return written, attachmentChanged(f.path, err.Error())
 		}
 	}
 	if read != f.size {
-		return written, fmt.Errorf("attachment %q shrank while it was being sent", f.path)
+		return written, attachmentChanged(f.path, "it shrank while it was being sent")
 	}
 	return written, nil
 }

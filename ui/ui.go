@@ -63,6 +63,9 @@ type Options struct {
 	// ConfigDir is where the account file and the draft live; "" means
 	// mailer.ConfigDir().
 	ConfigDir string
+	// DataDir is where the messages live (Drafts, Outbox, Sent); "" means
+	// mailer.DataDir().
+	DataDir string
 	// Client sends and checks; its OnStage is ignored (the window sets its
 	// own per call).
 	Client mailer.Client
@@ -106,11 +109,18 @@ type mailerAdapter struct {
 func (m mailerAdapter) Send(ctx context.Context, a mailer.Account, password string, msg mailer.Message, progress func(mailer.StageResult)) (*mailer.Result, error) {
 	c := m.client
 	c.OnStage = progress
-	return c.Send(ctx, a, password, msg)
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := mailer.Prepare(a, msg)
+	if err != nil {
+		return nil, err
+	}
+	return c.Send(ctx, a, mailer.Password(password), p.Outgoing())
 }
 
 func (m mailerAdapter) Check(ctx context.Context, a mailer.Account, password string, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {
 	c := m.client
 	c.OnStage = progress
-	return c.Check(ctx, a, password)
+	return c.Check(ctx, a, mailer.Password(password))
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-
-	"github.com/postcard-mail/postcard/mailer"
 )
 
 const checkSynopsis = "postcard check [--host H] [--port N] [--security starttls|ssl] [--json]"
@@ -34,17 +32,10 @@ func (c *command) check(ctx context.Context, args []string) int {
 	}
 	client := c.client
 	client.OnStage = out.stage
-	stages, err := client.CheckWith(ctx, a, c.storedPassword(a))
+	stages, err := client.Check(ctx, a, c.storedPassword(a))
 	if err != nil {
 		return out.fail(err, stages...)
 	}
-	msg := fmt.Sprintf("Signed in to %s as %s (%s); nothing was sent.", a.Addr(), a.Username, securityName(a.Security))
+	msg := fmt.Sprintf("Signed in to %s as %s (%s); nothing was sent.", a.Addr(), a.Username, a.Security.Label())
 	return out.done(msg, result{Message: msg, Stages: stages})
-}
-
-func securityName(s mailer.Security) string {
-	if s == mailer.ImplicitTLS {
-		return "SSL/TLS"
-	}
-	return "STARTTLS"
 }

@@ -56,7 +56,7 @@ func (s *memStore) Delete(service, user string) error {
 type testCommand struct {
 	*command
 	store          *memStore
-	dir            string
+	dir, dataDir   string
 	stdout, stderr *bytes.Buffer
 	windows        int
 }
@@ -64,10 +64,11 @@ type testCommand struct {
 func newTestCommand(t *testing.T) *testCommand {
 	t.Helper()
 	tc := &testCommand{
-		store:  &memStore{m: map[string]string{}},
-		dir:    filepath.Join(t.TempDir(), "postcard"),
-		stdout: &bytes.Buffer{},
-		stderr: &bytes.Buffer{},
+		store:   &memStore{m: map[string]string{}},
+		dir:     filepath.Join(t.TempDir(), "postcard"),
+		dataDir: filepath.Join(t.TempDir(), "data", "postcard"),
+		stdout:  &bytes.Buffer{},
+		stderr:  &bytes.Buffer{},
 	}
 	tc.command = &command{
 		stdin:        strings.NewReader(""),
@@ -76,6 +77,7 @@ func newTestCommand(t *testing.T) *testCommand {
 		stdinIsTerm:  func() bool { return false },
 		readPassword: func() ([]byte, error) { t.Fatal("readPassword called"); return nil, nil },
 		configDir:    func() (string, error) { return tc.dir, nil },
+		dataDir:      func() (string, error) { return tc.dataDir, nil },
 		keychain:     mailer.Keychain{Store: tc.store},
 		openWindow: func(o ui.Options) error {
 			tc.windows++

@@ -30,6 +30,9 @@ type serverFlags struct {
 	security mailer.Security
 }
 
+// any reports whether any server flag was given.
+func (s serverFlags) any() bool { return s.host != "" || s.port != 0 || s.security != "" }
+
 func (s *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.host, "host", "", "SMTP server `host` (iCloud: smtp.mail.me.com)")
 	fs.Func("port", "SMTP server `port` (iCloud: 587 with starttls, 465 with ssl)", func(v string) error {
@@ -58,8 +61,8 @@ func (s serverFlags) apply(a mailer.Account) mailer.Account {
 		a.Host = s.host
 	}
 	if s.security != "" {
-		if s.port == 0 && (a.IsICloud() || a.Port == usualPort(a.Security)) {
-			a.Port = usualPort(s.security)
+		if s.port == 0 && (a.IsICloud() || a.Port == a.Security.UsualPort()) {
+			a.Port = s.security.UsualPort()
 		}
 		a.Security = s.security
 	}
@@ -67,13 +70,6 @@ func (s serverFlags) apply(a mailer.Account) mailer.Account {
 		a.Port = s.port
 	}
 	return a
-}
-
-func usualPort(s mailer.Security) int {
-	if s == mailer.ImplicitTLS {
-		return mailer.ImplicitTLSPort
-	}
-	return mailer.StartTLSPort
 }
 
 // helpRequest is what parsing returns for --help: the usage text to print

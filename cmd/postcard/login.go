@@ -116,7 +116,7 @@ func (c *command) login(ctx context.Context, args []string) int {
 	if !opts.noVerify {
 		client := c.client
 		client.OnStage = out.stage
-		stages, err = client.Check(ctx, a, password)
+		stages, err = client.Check(ctx, a, mailer.Password(password))
 		if err != nil {
 			// Nothing is saved: a password that failed to log in is not
 			// worth keeping, and the old settings may still be the good ones.

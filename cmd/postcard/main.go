@@ -15,6 +15,7 @@ import (
 
 	"github.com/postcard-mail/postcard/assets"
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/store"
 	"github.com/postcard-mail/postcard/ui"
 )
 
@@ -30,6 +31,7 @@ func main() {
 		stdinIsTerm:  func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
 		readPassword: func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) },
 		configDir:    mailer.ConfigDir,
+		dataDir:      mailer.DataDir,
 		openWindow:   ui.Run,
 	}
 	code := c.run(ctx, os.Args[1:])
@@ -45,6 +47,7 @@ type command struct {
 	stdinIsTerm    func() bool
 	readPassword   func() ([]byte, error) // without echo, from the terminal
 	configDir      func() (string, error)
+	dataDir        func() (string, error) // the message store's folder
 	keychain       mailer.Keychain
 	client         mailer.Client
 	openWindow     func(ui.Options) error
@@ -56,7 +59,9 @@ Usage:
   postcard                 open the window
   postcard login           save the account and store the password in the keychain
   postcard check           sign in to the server without sending anything
-  postcard send            send a message
+  postcard send            send a message (--queue: through the Outbox)
+  postcard outbox          list the Outbox; outbox send, outbox delete ID
+  postcard sent            list the messages sent
   postcard logout          remove the password from the keychain
   postcard version         print the version
   postcard help [command]  show help for a command
@@ -84,6 +89,10 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return c.send(ctx, rest)
 	case "logout":
 		return c.logout(ctx, rest)
+	case "outbox":
+		return c.outbox(ctx, rest)
+	case "sent":
+		return c.sent(rest)
 	case "help", "-h", "-help", "--help":
 		return c.help(rest)
 	case "version", "-version", "--version":
@@ -103,7 +112,7 @@ func (c *command) help(args []string) int {
 		return exitOK
 	}
 	switch args[0] {
-	case "login", "check", "send", "logout", "version":
+	case "login", "check", "send", "logout", "version", "outbox", "sent":
 		return c.run(context.Background(), []string{args[0], "--help"})
 	}
 	return newOutput(c, false).fail(usageErrorf("", "unknown command %q", args[0]))
@@ -128,7 +137,11 @@ func (c *command) window() int {
 	if err != nil {
 		return newOutput(c, false).fail(err)
 	}
-	if err := c.openWindow(ui.Options{ConfigDir: dir}); err != nil {
+	data, err := c.dataDir()
+	if err != nil {
+		return newOutput(c, false).fail(err)
+	}
+	if err := c.openWindow(ui.Options{ConfigDir: dir, DataDir: data}); err != nil {
 		return newOutput(c, false).fail(err)
 	}
 	return exitOK
@@ -149,6 +162,20 @@ func (c *command) loadAccount() (mailer.Account, string, error) {
 			hint: "Run postcard login to write the account settings again."}
 	}
 	return a, dir, nil
+}
+
+// openStore opens the message store (Drafts, Outbox, Sent).
+func (c *command) openStore() (*store.Store, error) {
+	dir, err := c.dataDir()
+	if err != nil {
+		return nil, &cmdError{kind: "config", code: exitConfig, msg: err.Error(), hint: "Set HOME (or XDG_DATA_HOME) to a folder Postcard can write."}
+	}
+	s, err := store.Open(dir)
+	if err != nil {
+		return nil, &cmdError{kind: "config", code: exitConfig, msg: err.Error(),
+			hint: fmt.Sprintf("Postcard keeps its messages in %s: make sure it is a folder you can write.", dir)}
+	}
+	return s, nil
 }
 
 // storedPassword reads the password of a from the keychain when the mailer

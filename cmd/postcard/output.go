@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/store"
 )
 
 // Exit codes, from sysexits.h, as sendmail and msmtp use them.
@@ -123,11 +124,16 @@ type result struct {
 	Rejected []string `json:"rejected,omitempty"`
 	Error    string   `json:"error,omitempty"`
 
+	ID         string               `json:"id,omitempty"`
+	State      string               `json:"state,omitempty"`
 	MessageID  string               `json:"message_id,omitempty"`
 	Recipients []string             `json:"recipients,omitempty"`
 	Warnings   []string             `json:"warnings,omitempty"`
 	Message    string               `json:"message,omitempty"`
 	Stages     []mailer.StageResult `json:"stages,omitempty"`
+
+	Outbox []outboxItem     `json:"outbox,omitempty"`
+	Sent   []store.SentItem `json:"sent,omitempty"`
 }
 
 // describe fills in the failure fields of a result.
@@ -186,14 +192,31 @@ func (o output) done(human string, r result) int {
 	return exitOK
 }
 
+// doneJSON reports success with r, which has no human form of its own
+// (a listing): as JSON only. Callers print the human form themselves.
+func (o output) doneJSON(r result) int {
+	r.OK = true
+	o.writeJSON(r)
+	return exitOK
+}
+
 // fail reports err and returns its exit code. stages, if any, go into the
 // JSON object.
 func (o output) fail(err error, stages ...mailer.StageResult) int {
+	return o.failWith(err, result{Stages: stages})
+}
+
+// failWith is fail with more fields for the JSON object (an Outbox
+// message's id and state).
+func (o output) failWith(err error, extra result) int {
 	r := describe(err)
 	if o.json {
-		r.Stages = stages
+		r.Stages, r.ID, r.State, r.MessageID = extra.Stages, extra.ID, extra.State, extra.MessageID
 		o.writeJSON(r)
 		return exitCode(err)
+	}
+	if extra.ID != "" && extra.State != "" {
+		defer fmt.Fprintf(o.c.stderr, "The message stays in the Outbox as %s (%s): postcard outbox shows it.\n", extra.ID, extra.State)
 	}
 	w := o.c.stderr
 	fmt.Fprintf(w, "postcard: %s\n", r.Error)

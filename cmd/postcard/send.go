@@ -11,9 +11,10 @@ import (
 	"strings"
 
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/store"
 )
 
-const sendSynopsis = "postcard send --to ADDRESSES [--cc ADDRESSES] [--bcc ADDRESSES] [--reply-to A] [--subject S] [--body TEXT | --body-file F] [--attach F]... [--from A] [--host H] [--port N] [--security starttls|ssl] [--json]"
+const sendSynopsis = "postcard send --to ADDRESSES [--cc ADDRESSES] [--bcc ADDRESSES] [--reply-to A] [--subject S] [--body TEXT | --body-file F] [--attach F]... [--from A] [--queue] [--host H] [--port N] [--security starttls|ssl] [--json]"
 
 type sendOptions struct {
 	server   serverFlags
@@ -26,6 +27,7 @@ type sendOptions struct {
 	body     string
 	bodyFile string
 	from     string
+	queue    bool
 	json     bool
 }
 
@@ -41,10 +43,14 @@ func parseSend(args []string) (sendOptions, error) {
 	fs.StringVar(&o.bodyFile, "body-file", "", "read the message text from `file` (- for standard input)")
 	fs.Var(&o.attach, "attach", "attach `file`; may be repeated")
 	fs.StringVar(&o.from, "from", "", "send from this `address` (an alias of the account) instead of the saved one")
+	fs.BoolVar(&o.queue, "queue", false, "hand the message to the Outbox and try it at once; if the network is away it waits there (see postcard outbox)")
 	o.server.register(fs)
 	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
 	if err := parseFlags(fs, sendSynopsis, args); err != nil {
 		return o, err
+	}
+	if o.queue && o.server.any() {
+		return o, usageErrorf("send", "send: --queue takes no --host, --port or --security: queued messages are sent with the saved account's settings at the time of sending")
 	}
 	bodySet := false
 	fs.Visit(func(f *flag.Flag) { bodySet = bodySet || f.Name == "body" })
@@ -130,11 +136,70 @@ func (c *command) send(ctx context.Context, args []string) int {
 	for _, w := range p.Warnings {
 		out.warn(w)
 	}
-	client := c.client
-	res, err := client.SendPreparedWith(ctx, a, c.storedPassword(a), p)
+	st, err := c.openStore()
 	if err != nil {
 		return out.fail(err)
 	}
-	msg := fmt.Sprintf("Sent to %s (Message-ID <%s>)", strings.Join(res.Recipients, ", "), res.MessageID)
-	return out.done(msg, result{MessageID: res.MessageID, Recipients: res.Recipients, Warnings: p.Warnings})
+	if opts.queue {
+		return c.sendQueued(ctx, out, st, opts, m, p)
+	}
+	client := c.client
+	send := func(ctx context.Context, o *mailer.Outgoing) (*mailer.Result, error) {
+		return client.Send(ctx, a, c.storedPassword(a), o)
+	}
+	rec, err := st.SendAndRecord(ctx, p.Outgoing(), strings.Join(opts.bcc, ", "), send)
+	if err != nil {
+		return out.fail(err)
+	}
+	if rec.RecordErr != nil {
+		out.warn("the message was sent, but it could not be recorded in Sent: " + rec.RecordErr.Error())
+	}
+	msg := fmt.Sprintf("Sent to %s (Message-ID <%s>)", strings.Join(rec.Recipients, ", "), rec.MessageID)
+	return out.done(msg, result{ID: rec.ID, State: "sent", MessageID: rec.MessageID, Recipients: rec.Recipients, Warnings: p.Warnings})
+}
+
+// sendQueued hands the message to the Outbox and tries it at once: exit 0
+// when it was sent or waits for the network, the failure's code otherwise.
+func (c *command) sendQueued(ctx context.Context, out output, st *store.Store, opts sendOptions, m mailer.Message, p *mailer.Prepared) int {
+	h, err := st.NewDraft()
+	if err != nil {
+		return out.fail(err)
+	}
+	d := store.Draft{From: m.From, To: strings.Join(opts.to, ", "), Cc: strings.Join(opts.cc, ", "),
+		Bcc: strings.Join(opts.bcc, ", "), Subject: m.Subject, Body: m.Body, Attachments: m.Attachments}
+	e, err := st.Queue(h, d, p, 0)
+	h.Release()
+	if err != nil {
+		return out.fail(err)
+	}
+	r := c.runner(st)
+	a := r.SendNow(ctx, e.ID)
+	return c.reportAttempt(out, a, p.Warnings)
+}
+
+// reportAttempt prints how an Outbox message's attempt went.
+func (c *command) reportAttempt(out output, a store.Attempt, warnings []string) int {
+	e := a.Entry
+	switch {
+	case a.Sent():
+		msg := fmt.Sprintf("Sent to %s (Message-ID <%s>)", strings.Join(a.Result.Recipients, ", "), a.Result.MessageID)
+		return out.done(msg, result{ID: e.ID, State: "sent", MessageID: e.MessageID, Recipients: e.Envelope, Warnings: warnings})
+	case e.State == store.StateWaiting:
+		hint := ""
+		if e.Last != nil {
+			hint = e.Last.Error().Hint()
+		}
+		msg := fmt.Sprintf("Not sent yet: it waits in the Outbox as %s and is tried again from %s (postcard outbox send tries it now).\n%s",
+			e.ID, e.NextTry.Local().Format("15:04:05"), hint)
+		r := result{ID: e.ID, State: string(e.State), MessageID: e.MessageID, Recipients: e.Envelope, Warnings: warnings, Hint: hint}
+		if e.Last != nil {
+			r.Kind = string(e.Last.Kind)
+		}
+		return out.done(msg, r)
+	}
+	err := a.Err
+	if err == nil {
+		err = errors.New("the message was not sent")
+	}
+	return out.failWith(err, result{ID: e.ID, State: string(e.State), MessageID: e.MessageID})
 }

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/postcard-mail/postcard/mailer"
+)
+
+// Attempt is the outcome of one Deliver by a Runner.
+type Attempt struct {
+	Entry  Entry          // as it now stands; State "" once in Sent
+	Result *mailer.Result // when the server accepted it
+	Err    error          // the send's error, if it failed
+}
+
+// Sent reports whether the attempt delivered the message.
+func (a Attempt) Sent() bool { return a.Err == nil && a.Result != nil }
+
+// Runner sends the Outbox: the waiting messages when their time comes, and
+// any message at once when asked. The window runs one in the background;
+// the command line uses Pass. Several runners (in several processes) may
+// share a store: each message is sent by the one that holds its lock.
+type Runner struct {
+	Store *Store
+	// Send sends with the account's settings at the time of sending.
+	Send SendFunc
+	// OnAttempt, if set, is called after each attempt, on the goroutine
+	// that made it.
+	OnAttempt func(Attempt)
+	// OnChange, if set, is called after each pass over the Outbox (the
+	// window refreshes its lists then).
+	OnChange func()
+	// Poll is how often the Outbox is looked at even when nothing is due,
+	// to see messages queued by other processes; 0 means 10 s.
+	Poll time.Duration
+
+	mu       sync.Mutex
+	wake     chan struct{}
+	inflight map[string]context.CancelCauseFunc
+}
+
+// ErrCancelled is the cause of a send the user cancelled.
+var ErrCancelled = errors.New("store: cancelled")
+
+func (r *Runner) init() {
+	if r.wake == nil {
+		r.wake = make(chan struct{}, 1)
+		r.inflight = map[string]context.CancelCauseFunc{}
+	}
+}
+
+// Wake makes a running Run look at the Outbox now.
+func (r *Runner) Wake() {
+	r.mu.Lock()
+	r.init()
+	w := r.wake
+	r.mu.Unlock()
+	select {
+	case w <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends the Outbox until ctx ends: first every waiting message (the
+// next start after a failure or a quit), then each when it is due. Cancel
+// ctx with cause ErrQuit to leave the message being sent waiting for the
+// next start.
+func (r *Runner) Run(ctx context.Context) {
+	r.mu.Lock()
+	r.init()
+	wake := r.wake
+	r.mu.Unlock()
+	poll := r.Poll
+	if poll <= 0 {
+		poll = 10 * time.Second
+	}
+	mode := Now
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-wake:
+		}
+		_ = r.Store.Recover()
+		r.Pass(ctx, mode)
+		mode = Due
+		next := poll
+		if at, ok := r.nextDue(); ok {
+			next = min(next, max(time.Until(at), 10*time.Millisecond))
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(next)
+	}
+}
+
+// nextDue is when the next waiting message is due.
+func (r *Runner) nextDue() (time.Time, bool) {
+	entries, err := r.Store.Outbox()
+	if err != nil {
+		return time.Time{}, false
+	}
+	var at time.Time
+	found := false
+	for _, e := range entries {
+		if e.State != StateWaiting {
+			continue
+		}
+		t := e.NextTry
+		if e.HoldUntil.After(t) {
+			t = e.HoldUntil
+		}
+		if !found || t.Before(at) {
+			at, found = t, true
+		}
+	}
+	return at, found
+}
+
+// Pass tries every Outbox message that mode allows once, the oldest first,
+// and returns the attempts made.
+func (r *Runner) Pass(ctx context.Context, mode Mode) []Attempt {
+	entries, _ := r.Store.Outbox()
+	var out []Attempt
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			break
+		}
+		if mode == Force || e.State != StateWaiting {
+			continue // Force is for one message the user chose
+		}
+		if a, ok := r.deliver(ctx, e.ID, mode); ok {
+			out = append(out, a)
+		}
+	}
+	if r.OnChange != nil {
+		r.OnChange()
+	}
+	return out
+}
+
+// SendNow sends the message id at once, whatever its schedule ("Send now",
+// "Send again"), and returns the attempt; ErrBusy in Err when another
+// process is sending it.
+func (r *Runner) SendNow(ctx context.Context, id string) Attempt {
+	a, ok := r.deliver(ctx, id, Force)
+	if !ok {
+		e, _ := r.Store.Entry(id)
+		a = Attempt{Entry: e, Err: ErrBusy}
+	}
+	if r.OnChange != nil {
+		r.OnChange()
+	}
+	return a
+}
+
+// deliver is one Deliver; ok is false when nothing was attempted (not due,
+// held by another process, gone).
+func (r *Runner) deliver(parent context.Context, id string, mode Mode) (Attempt, bool) {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	r.mu.Lock()
+	r.init()
+	if _, busy := r.inflight[id]; busy {
+		r.mu.Unlock()
+		return Attempt{}, false
+	}
+	r.inflight[id] = cancel
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.inflight, id)
+		r.mu.Unlock()
+	}()
+	e, res, err := r.Store.Deliver(ctx, id, mode, r.Send)
+	if errors.Is(err, ErrNotDue) || errors.Is(err, ErrBusy) || errors.Is(err, ErrNotFound) {
+		return Attempt{}, false
+	}
+	a := Attempt{Entry: e, Result: res, Err: err}
+	if r.OnAttempt != nil {
+		r.OnAttempt(a)
+	}
+	return a, true
+}
+
+// Cancel stops the send of message id under way, if any, with cause
+// (ErrCancelled for the user's Cancel, ErrQuit when quitting).
+func (r *Runner) Cancel(id string, cause error) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.inflight[id]; ok {
+		c(cause)
+		return true
+	}
+	return false
+}
+
+// Sending lists the ids being sent by this runner now.
+func (r *Runner) Sending() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for id := range r.inflight {
+		out = append(out, id)
+	}
+	return out
+}
