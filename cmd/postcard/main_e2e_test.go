@@ -659,3 +659,96 @@ func TestE2E_LoginNewUsername(t *testing.T) {
 		t.Errorf("the old username's password is still stored")
 	}
 }
+
+// The Outbox from the command line: a queued message goes at once when it
+// can, waits when the network is away, is sent with the account as it is
+// at the time of sending, and everything sent is listed in Sent.
+func TestE2E_QueueOutboxSent(t *testing.T) {
+	env := newE2E(t)
+	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
+	env.login(t, srv)
+
+	r := env.run(t, "", "send", "--queue", "--json", "--to", "bob@example.org", "--bcc", "Dan <dan@example.com>", "--subject", "queued", "--body", "hi")
+	r.wantCode(t, 0)
+	m := r.json(t)
+	if m["ok"] != true || m["state"] != "sent" || m["id"] == "" || m["message_id"] == "" {
+		t.Fatalf("send --queue = %v", m)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("server got %d messages", n)
+	}
+	r = env.run(t, "", "send", "--json", "--to", "carol@example.net", "--subject", "immediate", "--body", "hi")
+	r.wantCode(t, 0)
+
+	r = env.run(t, "", "sent", "--json")
+	r.wantCode(t, 0)
+	sent, _ := r.json(t)["sent"].([]any)
+	if len(sent) != 2 {
+		t.Fatalf("sent lists %d messages: %s", len(sent), r.stdout)
+	}
+	subjects := map[string]map[string]any{}
+	for _, s := range sent {
+		it := s.(map[string]any)
+		subjects[it["subject"].(string)] = it
+	}
+	if bcc, _ := subjects["queued"]["bcc"].([]any); len(bcc) != 1 || bcc[0] != "Dan <dan@example.com>" {
+		t.Errorf("the Sent record of the queued message lacks its Bcc: %v", subjects["queued"])
+	}
+	if subjects["immediate"] == nil {
+		t.Errorf("the immediate send is not in Sent: %s", r.stdout)
+	}
+
+	// The server goes away: the message waits.
+	port := srv.Port()
+	srv.Close()
+	r = env.run(t, "", "send", "--queue", "--json", "--to", "bob@example.org", "--subject", "later", "--body", "hi")
+	r.wantCode(t, 0)
+	m = r.json(t)
+	if m["state"] != "waiting" || m["kind"] != string(mailer.KindConnectRefused) {
+		t.Fatalf("send --queue with the server down = %v", m)
+	}
+	waitingID := m["id"].(string)
+	r = env.run(t, "", "outbox", "--json")
+	r.wantCode(t, 0)
+	ob, _ := r.json(t)["outbox"].([]any)
+	if len(ob) != 1 {
+		t.Fatalf("outbox = %s", r.stdout)
+	}
+	it := ob[0].(map[string]any)
+	if it["id"] != waitingID || it["state"] != "waiting" || it["attempts"] != 1.0 || it["hint"] == "" || it["message_id"] == "" {
+		t.Errorf("outbox item %v", it)
+	}
+	env.run(t, "", "outbox", "send").wantCode(t, exitTempFail)
+
+	// Fixing the account fixes the queue: a new server, a new port.
+	srv2 := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
+	if srv2.Port() == port {
+		t.Skip("the new server got the old port")
+	}
+	env.login(t, srv2)
+	env.run(t, "", "outbox", "send").wantCode(t, 0)
+	if n := len(srv2.Messages()); n != 1 {
+		t.Fatalf("the new server got %d messages", n)
+	}
+	r = env.run(t, "", "outbox", "--json")
+	if ob, _ := r.json(t)["outbox"].([]any); len(ob) != 0 {
+		t.Errorf("outbox after sending: %s", r.stdout)
+	}
+
+	// A refused password needs the user: never retried on its own.
+	srv3 := env.server(t, smtptest.Config{Mode: smtptest.StartTLS, Users: map[string]string{env.user: "another"}})
+	env.login(t, srv3, "--no-verify")
+	r = env.run(t, "", "send", "--queue", "--json", "--to", "bob@example.org", "--subject", "refused", "--body", "hi")
+	m = r.wantFailure(t, exitNoPerm, mailer.KindAuth, mailer.StageLogin)
+	if m["state"] != "needs-attention" || m["id"] == "" {
+		t.Errorf("send --queue with a refused password = %v", m)
+	}
+	env.run(t, "", "outbox", "send").wantCode(t, exitSoftware)
+	if at := srv3.AuthAttempts(); len(at) != 1 {
+		t.Errorf("the message that needs attention was retried: %d logins", len(at))
+	}
+	env.run(t, "", "outbox", "delete", m["id"].(string), "--json").wantCode(t, 0)
+	env.run(t, "", "outbox", "delete", m["id"].(string)).wantCode(t, exitDataErr)
+	env.run(t, "", "outbox", "send").wantCode(t, 0)
+	env.wantPasswordInNoFile(t)
+}
