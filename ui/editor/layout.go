@@ -1,0 +1,453 @@
+package editor
+
+import (
+	"math"
+	"sort"
+)
+
+// textLayout places the document's visual lines in a viewport. It wraps only
+// the paragraphs it is asked about (the ones in view, the one being edited)
+// and estimates the height of the rest, so no keystroke costs the whole text.
+//
+// The scroll position is kept as an anchor, the paragraph at the top of the
+// viewport and how far into it the viewport starts, rather than as a pixel
+// offset from the top of the text: correcting the estimated height of a
+// paragraph above the viewport then never moves what the user sees.
+type textLayout struct {
+	doc *document
+	m   *measurer
+
+	wrapW float32 // width lines wrap at; 0 before the first layout (no wrap)
+	viewH float32 // height of the viewport
+	pad   float32 // space above the first line and below the last
+
+	counts   fenwick // visual line count of each paragraph, for positions
+	countsOK bool    // false when paragraphs were added or removed
+
+	topPara int
+	topOff  float32 // negative only in paragraph 0: the padding is in view
+}
+
+func newTextLayout(doc *document, m *measurer) *textLayout {
+	return &textLayout{doc: doc, m: m}
+}
+
+func (l *textLayout) lineH() float32 { return l.m.lineH }
+
+// setMeasurer switches to another text size or style: every wrap is stale.
+func (l *textLayout) setMeasurer(m *measurer) {
+	l.m = m
+	for _, p := range l.doc.paras {
+		p.invalidate()
+	}
+	l.reestimate()
+}
+
+// setSize changes the viewport. A new width makes every wrap stale; the
+// paragraphs are re-wrapped when they come into view.
+func (l *textLayout) setSize(w, h, pad float32) {
+	if l.topPara == 0 && l.topOff <= -l.pad {
+		l.topOff = -pad // at the top: keep the top padding in view
+	}
+	l.viewH, l.pad = h, pad
+	if w != l.wrapW {
+		l.wrapW = w
+		l.reestimate()
+	}
+	l.clamp()
+}
+
+// reestimate guesses every paragraph's line count at the current width,
+// keeping the exact count of those already wrapped at it.
+func (l *textLayout) reestimate() {
+	for _, p := range l.doc.paras {
+		if p.wrapW != l.wrapW {
+			p.count = l.estimate(p)
+		}
+	}
+	l.countsOK = false
+}
+
+func (l *textLayout) estimate(p *paragraph) int {
+	if l.wrapW <= 0 {
+		return 1
+	}
+	return l.m.estimate(p.approxLen(l.doc.runesPerByte), l.wrapW)
+}
+
+// edited updates the layout after document.replace.
+func (l *textLayout) edited(c change) {
+	if c.removed == c.added {
+		l.ensure(c.from) // one paragraph changed: update its count in place
+		return
+	}
+	for i := c.from; i < c.from+c.added; i++ {
+		l.doc.paras[i].count = l.estimate(l.doc.paras[i])
+	}
+	l.countsOK = false
+	switch {
+	case l.topPara >= c.from+c.removed:
+		l.topPara += c.added - c.removed
+	case l.topPara > c.from:
+		l.topPara, l.topOff = c.from, 0
+	}
+}
+
+// reset scrolls to the top after the whole text was replaced.
+func (l *textLayout) reset() {
+	l.reestimate()
+	l.topPara, l.topOff = 0, -l.pad
+}
+
+// ensure wraps paragraph i at the current width if it is not already.
+func (l *textLayout) ensure(i int) *paragraph {
+	p := l.doc.paras[i]
+	if p.wrapW == l.wrapW {
+		return p
+	}
+	text := p.text()
+	maxW := l.wrapW
+	if maxW <= 0 {
+		maxW = math.MaxFloat32
+	}
+	p.starts = l.m.wrap(text, maxW, p.starts)
+	p.lines = p.lines[:0]
+	for k, s := range p.starts {
+		e := len(text)
+		if k+1 < len(p.starts) {
+			e = p.starts[k+1]
+		}
+		p.lines = append(p.lines, string(text[s:e]))
+	}
+	p.wrapW = l.wrapW
+	if n := len(p.starts); n != p.count {
+		if l.countsOK {
+			l.counts.add(i, n-p.count)
+		}
+		p.count = n
+	}
+	return p
+}
+
+func (l *textLayout) syncCounts() {
+	if l.countsOK {
+		return
+	}
+	l.counts.build(l.doc.paras)
+	l.countsOK = true
+}
+
+// lineOf is the number of visual lines above paragraph i (some estimated).
+func (l *textLayout) lineOf(i int) int {
+	l.syncCounts()
+	return l.counts.prefix(i)
+}
+
+func (l *textLayout) totalLines() int {
+	return l.lineOf(len(l.doc.paras))
+}
+
+// contentHeight is the height of the whole text with its padding, estimated
+// where paragraphs have not been wrapped yet.
+func (l *textLayout) contentHeight() float32 {
+	return float32(l.totalLines())*l.lineH() + 2*l.pad
+}
+
+// scrollTop is the distance from the top of the content to the top of the
+// viewport (estimated, for the scroll bar).
+func (l *textLayout) scrollTop() float32 {
+	return l.pad + float32(l.lineOf(l.topPara))*l.lineH() + l.topOff
+}
+
+func (l *textLayout) height(i int) float32 {
+	return float32(l.ensure(i).count) * l.lineH()
+}
+
+// scrollBy moves the viewport dy down (up if negative), walking from the
+// anchor so that every pixel moved is a pixel of wrapped text.
+func (l *textLayout) scrollBy(dy float32) {
+	if dy < 0 {
+		l.walkUp(-dy)
+	} else {
+		l.walkDown(dy)
+	}
+	l.clamp()
+}
+
+func (l *textLayout) walkUp(d float32) {
+	l.topOff -= d
+	for l.topOff < 0 && l.topPara > 0 {
+		l.topPara--
+		l.topOff += l.height(l.topPara)
+	}
+	if l.topPara == 0 && l.topOff < -l.pad {
+		l.topOff = -l.pad
+	}
+}
+
+func (l *textLayout) walkDown(d float32) {
+	l.topOff += d
+	last := len(l.doc.paras) - 1
+	for l.topPara < last {
+		h := l.height(l.topPara)
+		if l.topOff < h {
+			break
+		}
+		l.topOff -= h
+		l.topPara++
+	}
+}
+
+// scrollTo jumps so that the viewport starts y below the top of the content,
+// using estimated heights: for the scroll bar, where a jump is expected.
+func (l *textLayout) scrollTo(y float32) {
+	y = max(0, min(y, l.contentHeight()-l.viewH))
+	line := int((y - l.pad) / l.lineH())
+	if y < l.pad || line <= 0 {
+		l.topPara, l.topOff = 0, y-l.pad
+		l.clamp()
+		return
+	}
+	l.syncCounts()
+	p := l.counts.find(line)
+	l.topPara = p
+	l.topOff = y - l.pad - float32(l.counts.prefix(p))*l.lineH()
+	l.ensure(p)
+	l.walkDown(0)
+	l.clamp()
+}
+
+// clamp keeps the viewport within the text: no gap above the first line's
+// padding, none below the last line's.
+func (l *textLayout) clamp() {
+	l.walkDown(0)
+	if l.topPara == 0 && l.topOff < -l.pad {
+		l.topOff = -l.pad
+	}
+	if l.topPara > 0 && l.topOff < 0 {
+		l.walkUp(0)
+	}
+	y := -l.topOff
+	for p := l.topPara; p < len(l.doc.paras); p++ {
+		y += l.height(p)
+		if y+l.pad >= l.viewH {
+			return
+		}
+	}
+	if gap := l.viewH - (y + l.pad); gap > 0 {
+		l.walkUp(gap)
+	}
+}
+
+// lineIndex is the visual line of paragraph p.para that holds the cursor at
+// p. At a wrap point the cursor belongs to the next line unless atEnd.
+func (l *textLayout) lineIndex(p pos, atEnd bool) int {
+	starts := l.ensure(p.para).starts
+	k := sort.SearchInts(starts, p.col+1) - 1
+	if atEnd && k > 0 && starts[k] == p.col {
+		k--
+	}
+	return max(k, 0)
+}
+
+func (l *textLayout) lineRange(para, line int) (start, end int) {
+	p := l.ensure(para)
+	start = p.starts[line]
+	if line+1 < len(p.starts) {
+		return start, p.starts[line+1]
+	}
+	return start, len(p.text())
+}
+
+// x is the left edge of column col on a visual line, relative to the text.
+func (l *textLayout) x(para, line, col int) float32 {
+	p := l.ensure(para)
+	s := p.lines[line]
+	n := col - p.starts[line]
+	if n <= 0 {
+		return 0
+	}
+	return l.m.width(s[:runeOffset(s, n)])
+}
+
+func runeOffset(s string, n int) int {
+	for i := range s {
+		if n == 0 {
+			return i
+		}
+		n--
+	}
+	return len(s)
+}
+
+// hit returns the column on a visual line nearest to x. A hit past the end
+// of a wrapped line gives the wrap point with atEnd set.
+func (l *textLayout) hit(para, line int, x float32) (col int, atEnd bool) {
+	start, end := l.lineRange(para, line)
+	wrapped := line+1 < len(l.ensure(para).starts)
+	// The first column whose left edge is right of x.
+	lo, hi := start, end+1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if l.x(para, line, mid) > x {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if lo == start {
+		return start, false
+	}
+	col = lo - 1
+	if lo <= end && x-l.x(para, line, col) > l.x(para, line, lo)-x {
+		col = lo
+	}
+	return col, wrapped && col == end
+}
+
+// place is a visual line in the viewport.
+type place struct {
+	para, line int
+	y          float32 // top of the line in viewport coordinates
+}
+
+// paraTop is the viewport y of paragraph i's top, walking from the anchor
+// with exact heights; ok is false if it is more than limit away.
+func (l *textLayout) paraTop(i int, limit float32) (y float32, ok bool) {
+	y = -l.topOff
+	for p := l.topPara; p < i; p++ {
+		y += l.height(p)
+		if y > limit {
+			return y, false
+		}
+	}
+	for p := l.topPara - 1; p >= i; p-- {
+		y -= l.height(p)
+		if y < -limit {
+			return y, false
+		}
+	}
+	return y, true
+}
+
+// at finds the visual line under viewport y; above the text it is the first
+// line, below it the last.
+func (l *textLayout) at(y float32) place {
+	p, top := l.topPara, -l.topOff
+	for y < top && p > 0 {
+		p--
+		top -= l.height(p)
+	}
+	last := len(l.doc.paras) - 1
+	for p < last && y >= top+l.height(p) {
+		top += l.height(p)
+		p++
+	}
+	n := l.ensure(p).count
+	line := int(math.Floor(float64((y - top) / l.lineH())))
+	line = max(0, min(line, n-1))
+	return place{p, line, top + float32(line)*l.lineH()}
+}
+
+// visible calls f for every visual line in the viewport, top to bottom.
+func (l *textLayout) visible(f func(place)) {
+	y := -l.topOff
+	for p := l.topPara; p < len(l.doc.paras) && y < l.viewH; p++ {
+		n := l.ensure(p).count
+		for k := 0; k < n; k++ {
+			if y+l.lineH() > 0 && y < l.viewH {
+				f(place{p, k, y})
+			}
+			y += l.lineH()
+		}
+	}
+}
+
+// show scrolls as little as possible so that visual line `line` of paragraph
+// para is fully in view.
+func (l *textLayout) show(para, line int) {
+	lh := l.lineH()
+	top, near := l.paraTop(para, l.viewH+lh)
+	if near {
+		y := top + float32(line)*lh
+		switch {
+		case y < 0:
+			l.walkUp(-y)
+		case y+lh > l.viewH:
+			l.walkDown(y + lh - l.viewH)
+		default:
+			return
+		}
+		l.clamp()
+		return
+	}
+	// Far away: put the line at the top or bottom edge and lay out only the
+	// paragraphs that the viewport then shows.
+	if top < 0 {
+		l.topPara, l.topOff = para, float32(line)*lh
+	} else {
+		l.topPara, l.topOff = para, float32(line+1)*lh-l.viewH
+		l.walkUp(0)
+	}
+	if para == 0 && line == 0 {
+		l.topOff = -l.pad
+	}
+	l.clamp()
+}
+
+// fenwick is a binary indexed tree over paragraph line counts: the lines
+// above a paragraph, and the paragraph holding a line, in O(log n).
+type fenwick struct{ tree []int }
+
+func (f *fenwick) build(paras []*paragraph) {
+	n := len(paras)
+	if cap(f.tree) < n+1 {
+		f.tree = make([]int, n+1, n+1+n/4)
+	}
+	f.tree = f.tree[:n+1]
+	f.tree[0] = 0
+	for i, p := range paras {
+		f.tree[i+1] = p.count
+	}
+	for i := 1; i <= n; i++ {
+		if j := i + i&-i; j <= n {
+			f.tree[j] += f.tree[i]
+		}
+	}
+}
+
+func (f *fenwick) add(i, delta int) {
+	for i++; i < len(f.tree); i += i & -i {
+		f.tree[i] += delta
+	}
+}
+
+// prefix is the sum of the counts of paragraphs [0, i).
+func (f *fenwick) prefix(i int) int {
+	s := 0
+	for ; i > 0; i -= i & -i {
+		s += f.tree[i]
+	}
+	return s
+}
+
+// find returns the paragraph holding visual line `line` (counted from 0).
+func (f *fenwick) find(line int) int {
+	n := len(f.tree) - 1
+	i := 0
+	for step := 1 << (bitsLen(n) - 1); step > 0; step >>= 1 {
+		if j := i + step; j <= n && f.tree[j] <= line {
+			i = j
+			line -= f.tree[j]
+		}
+	}
+	return min(i, n-1)
+}
+
+func bitsLen(n int) int {
+	b := 0
+	for ; n > 0; n >>= 1 {
+		b++
+	}
+	return max(b, 1)
+}
