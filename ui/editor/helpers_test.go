@@ -35,7 +35,7 @@ type key struct {
 	name fyne.KeyName
 }
 
-func k(name fyne.KeyName) key                          { return key{0, name} }
+func k(name fyne.KeyName) key                           { return key{0, name} }
 func with(mods fyne.KeyModifier, name fyne.KeyName) key { return key{mods, name} }
 
 // press delivers key presses to the focused widget of w's canvas the way

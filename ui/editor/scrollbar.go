@@ -24,7 +24,7 @@ type scrollBar struct {
 	widget.BaseWidget
 	e *Editor
 
-	hovered, dragging bool
+	hovered, dragging  bool
 	dragStart, dragged float32 // scrollTop when the drag began, distance since
 
 	track, thumb *canvas.Rectangle
@@ -78,7 +78,7 @@ func (b *scrollBar) CreateRenderer() fyne.WidgetRenderer {
 	return &scrollBarRenderer{b: b, objects: []fyne.CanvasObject{b.track, b.thumb}}
 }
 
-func (b *scrollBar) MouseIn(*desktop.MouseEvent) { b.setHovered(true) }
+func (b *scrollBar) MouseIn(*desktop.MouseEvent)    { b.setHovered(true) }
 func (b *scrollBar) MouseMoved(*desktop.MouseEvent) {}
 func (b *scrollBar) MouseOut()                      { b.setHovered(false) }
 
