@@ -43,8 +43,6 @@ type paragraph struct {
 	count int
 }
 
-func newParagraph(s string) *paragraph { return &paragraph{src: s, wrapW: -1, count: 1} }
-
 func (p *paragraph) text() []rune {
 	if !p.split {
 		p.runes = []rune(p.src)
@@ -111,15 +109,22 @@ func (d *document) set(text string) {
 	d.paras = splitParagraphs(text, d.paras[:0])
 }
 
+// splitParagraphs appends the paragraphs of text to into. The paragraphs
+// are allocated together, one allocation for a whole pasted text.
 func splitParagraphs(text string, into []*paragraph) []*paragraph {
-	for {
-		i := strings.IndexByte(text, '\n')
-		if i < 0 {
-			return append(into, newParagraph(text))
+	chunk := make([]paragraph, strings.Count(text, "\n")+1)
+	into = slices.Grow(into, len(chunk))
+	for i := range chunk {
+		p := &chunk[i]
+		end := strings.IndexByte(text, '\n')
+		if end < 0 {
+			end = len(text)
 		}
-		into = append(into, newParagraph(text[:i]))
-		text = text[i+1:]
+		p.src, p.wrapW, p.count = text[:end], -1, 1
+		into = append(into, p)
+		text = text[min(end+1, len(text)):]
 	}
+	return into
 }
 
 // sampleRunesPerByte looks at the start of the text only, so that setting a

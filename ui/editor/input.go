@@ -19,7 +19,6 @@ var (
 	_ fyne.DoubleTappable    = (*Editor)(nil)
 	_ fyne.SecondaryTappable = (*Editor)(nil)
 	_ fyne.Draggable         = (*Editor)(nil)
-	_ fyne.Scrollable        = (*Editor)(nil)
 	_ desktop.Keyable        = (*Editor)(nil)
 	_ desktop.Mouseable      = (*Editor)(nil)
 	_ desktop.Cursorable     = (*Editor)(nil)
@@ -386,8 +385,10 @@ func (e *Editor) movePage(dir int, extend bool) {
 	e.moveLines(dir*lines, extend)
 }
 
-// Scrolled scrolls the text with the mouse wheel or touchpad.
-func (e *Editor) Scrolled(ev *fyne.ScrollEvent) {
+// scrolled scrolls the text with the mouse wheel or touchpad. The editor is
+// not itself Scrollable (Fyne would clip its border to its bounds); its
+// view is, and passes the event here.
+func (e *Editor) scrolled(ev *fyne.ScrollEvent) {
 	if e.r == nil {
 		return
 	}

@@ -364,34 +364,34 @@ func (l *textLayout) visible(f func(place)) {
 }
 
 // show scrolls as little as possible so that visual line `line` of paragraph
-// para is fully in view.
+// para is in view, with the padding's width of space above or below it
+// where the text goes on.
 func (l *textLayout) show(para, line int) {
 	lh := l.lineH()
+	margin := max(0, min(l.pad, (l.viewH-lh)/2))
 	top, near := l.paraTop(para, l.viewH+lh)
 	if near {
 		y := top + float32(line)*lh
 		switch {
-		case y < 0:
-			l.walkUp(-y)
-		case y+lh > l.viewH:
-			l.walkDown(y + lh - l.viewH)
+		case y < margin:
+			l.walkUp(margin - y)
+		case y+lh > l.viewH-margin:
+			l.walkDown(y + lh - (l.viewH - margin))
 		default:
 			return
 		}
 		l.clamp()
 		return
 	}
-	// Far away: put the line at the top or bottom edge and lay out only the
-	// paragraphs that the viewport then shows.
+	// Far away: put the line near the top or bottom edge and lay out only
+	// the paragraphs that the viewport then shows.
+	l.topPara = para
 	if top < 0 {
-		l.topPara, l.topOff = para, float32(line)*lh
+		l.topOff = float32(line)*lh - margin
 	} else {
-		l.topPara, l.topOff = para, float32(line+1)*lh-l.viewH
-		l.walkUp(0)
+		l.topOff = float32(line+1)*lh + margin - l.viewH
 	}
-	if para == 0 && line == 0 {
-		l.topOff = -l.pad
-	}
+	l.walkUp(0)
 	l.clamp()
 }
 

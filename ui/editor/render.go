@@ -147,7 +147,6 @@ func (r *editorRenderer) Refresh() {
 	r.selColor = th.Color(theme.ColorNameSelection, v)
 	for _, s := range r.sels {
 		s.FillColor = r.selColor
-		s.CornerRadius = th.Size(theme.SizeNameSelectionRadius)
 	}
 	r.cursorColor = th.Color(theme.ColorNamePrimary, v)
 	r.cursor.FillColor = r.cursorColor
@@ -304,15 +303,14 @@ func (r *editorRenderer) placeSelection(textX float32) {
 			x1 := l.x(pl.para, pl.line, lo)
 			x2 := l.x(pl.para, pl.line, hi) + extra
 			if n == len(r.sels) {
-				s := canvas.NewRectangle(r.selColor)
-				s.CornerRadius = e.Theme().Size(theme.SizeNameSelectionRadius)
-				r.sels = append(r.sels, s)
+				r.sels = append(r.sels, canvas.NewRectangle(r.selColor))
 				r.objectsOK = false
 			}
 			s := r.sels[n]
 			n++
-			s.Move(fyne.NewPos(textX+x1, pl.y))
-			s.Resize(fyne.NewSize(x2-x1, l.lineH()))
+			// One unit wider on the left, as Entry draws it.
+			s.Move(fyne.NewPos(textX+x1-1, pl.y))
+			s.Resize(fyne.NewSize(x2-x1+1, l.lineH()))
 			s.Show()
 			canvas.Refresh(s)
 		})
@@ -378,8 +376,11 @@ func (r *editorRenderer) rebuildObjects() {
 	r.objectsOK = true
 }
 
-// view holds the text's canvas objects. It is Scrollable, which makes Fyne
-// clip what it draws to the inside of the border, and passes the wheel on.
+// view holds the text's canvas objects. It is a fyne.Scrollable, which
+// makes Fyne clip what it draws to the inside of the border, and gets the
+// mouse wheel.
+var _ fyne.Scrollable = (*view)(nil)
+
 type view struct {
 	widget.BaseWidget
 	e *Editor
@@ -388,7 +389,7 @@ type view struct {
 
 func (v *view) CreateRenderer() fyne.WidgetRenderer { return &viewRenderer{v.r} }
 
-func (v *view) Scrolled(ev *fyne.ScrollEvent) { v.e.Scrolled(ev) }
+func (v *view) Scrolled(ev *fyne.ScrollEvent) { v.e.scrolled(ev) }
 
 type viewRenderer struct{ r *editorRenderer }
 
