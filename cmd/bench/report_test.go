@@ -50,12 +50,6 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-func TestRegexpQuote(t *testing.T) {
-	if got, want := regexpQuote("Postcard (1.0)"), `Postcard \(1\.0\)`; got != want {
-		t.Errorf("regexpQuote = %q, want %q", got, want)
-	}
-}
-
 func TestReport_Markdown(t *testing.T) {
 	r := &report{machine: [][2]string{{"CPU", "a|b"}}, loadStart: "0.50"}
 	r.add(row{figure: "Start-up", postcard: "300 ms", anchor: "250 ms bare", ratio: "1.20×", goal: "≤ 1.25×", met: true})

@@ -10,79 +10,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/postcard-mail/postcard/cmd/internal/xtest"
 )
 
 // idleDelay is how long after its window is visible a program's RSS is read.
 const idleDelay = 2 * time.Second
-
-// xvfb is a private X server on a display of its own.
-type xvfb struct {
-	display int
-	cmd     *exec.Cmd
-	exited  chan struct{}
-}
-
-// startXvfb starts Xvfb on the first free display from first on: one
-// with neither a lock file nor a socket, and where Xvfb then starts (it
-// takes the lock itself, so two benchmarks cannot share one).
-func startXvfb(first int, logPath string) (*xvfb, error) {
-	var lastErr error
-	for n := first; n < first+20; n++ {
-		if exists(fmt.Sprintf("/tmp/.X%d-lock", n)) || exists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) {
-			continue
-		}
-		logf, err := os.Create(logPath)
-		if err != nil {
-			return nil, err
-		}
-		cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			logf.Close()
-			return nil, fmt.Errorf("starting Xvfb: %w", err)
-		}
-		logf.Close()
-		x := &xvfb{display: n, cmd: cmd, exited: make(chan struct{})}
-		go func() { _ = cmd.Wait(); close(x.exited) }()
-		if err := x.waitReady(10 * time.Second); err != nil {
-			x.stop()
-			lastErr = err
-			continue
-		}
-		return x, nil
-	}
-	return nil, fmt.Errorf("no display from :%d on could be started (last: %v)", first, lastErr)
-}
-
-// waitReady waits until the server accepts X connections.
-func (x *xvfb) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-x.exited:
-			return fmt.Errorf("Xvfb :%d exited at start", x.display)
-		default:
-		}
-		if w, err := dialX(x.display); err == nil {
-			w.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("Xvfb :%d did not accept connections within %s", x.display, timeout)
-}
-
-func (x *xvfb) stop() {
-	_ = x.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-x.exited:
-	case <-time.After(5 * time.Second):
-		_ = x.cmd.Process.Kill()
-		<-x.exited
-	}
-}
 
 // windowApp is a program that opens one window.
 type windowApp struct {
@@ -101,10 +35,10 @@ type startRun struct {
 }
 
 // startOnce starts a, waits for its window, reads its RSS idleDelay later,
-// then kills it.
-func startOnce(x *xWatch, display int, a windowApp, logPath string) (startRun, error) {
+// then kills it. x is a connection to xv that watches for mapped windows.
+func startOnce(xv *xtest.Server, x *xtest.Conn, a windowApp, logPath string) (startRun, error) {
 	var r startRun
-	x.drain()
+	x.Drain()
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return r, err
@@ -130,18 +64,18 @@ func startOnce(x *xWatch, display int, a windowApp, logPath string) (startRun, e
 		time.Sleep(300 * time.Millisecond)
 	}()
 
-	m, err := x.waitMapped(a.title, exited, 30*time.Second)
+	m, err := x.WaitMapped(a.title, exited, 30*time.Second)
 	if err != nil {
 		return r, fmt.Errorf("%s: %w%s", a.label, err, logTail(logPath))
 	}
-	r.startup = m.at.Sub(t0)
-	r.width, r.height, _ = x.geometry(m.window)
-	r.xdotoolFound = xdotoolFinds(display, a.title, m.window)
+	r.startup = m.At.Sub(t0)
+	r.width, r.height, _ = x.Geometry(m.Window)
+	r.xdotoolFound = xdotoolFinds(xv, a.title, m.Window)
 
 	select {
 	case <-exited:
 		return r, fmt.Errorf("%s exited while idle%s", a.label, logTail(logPath))
-	case <-time.After(time.Until(m.at.Add(idleDelay))):
+	case <-time.After(time.Until(m.At.Add(idleDelay))):
 	}
 	r.rssKiB, err = vmRSS(cmd.Process.Pid)
 	return r, err
@@ -149,11 +83,9 @@ func startOnce(x *xWatch, display int, a windowApp, logPath string) (startRun, e
 
 // xdotoolFinds reports whether `xdotool search --onlyvisible --name` finds
 // window w, the criterion the issue names for "visible".
-func xdotoolFinds(display int, title string, w uint32) bool {
-	cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+regexpQuote(title)+"$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("DISPLAY=:%d", display))
-	out, _ := cmd.Output()
-	for _, f := range strings.Fields(string(out)) {
+func xdotoolFinds(xv *xtest.Server, title string, w uint32) bool {
+	ids, _ := xv.FindWindows(title)
+	for _, f := range ids {
 		if id, err := strconv.ParseUint(f, 10, 32); err == nil && uint32(id) == w {
 			return true
 		}
@@ -161,27 +93,14 @@ func xdotoolFinds(display int, title string, w uint32) bool {
 	return false
 }
 
-func regexpQuote(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`\.+*?()|[]{}^$`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // xdotoolPollCost times n back-to-back `xdotool search` runs that find
 // nothing, the resolution a polling loop would have, and returns the median
 // and the slowest.
-func xdotoolPollCost(display int, n int) (med, slowest time.Duration) {
+func xdotoolPollCost(xv *xtest.Server, n int) (med, slowest time.Duration) {
 	var ds []time.Duration
 	for range n {
-		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^no such window$")
-		cmd.Env = append(os.Environ(), fmt.Sprintf("DISPLAY=:%d", display))
 		t := time.Now()
-		_ = cmd.Run()
+		_, _ = xv.FindWindows("no such window")
 		d := time.Since(t)
 		ds = append(ds, d)
 		slowest = max(slowest, d)
@@ -225,23 +144,31 @@ func exists(path string) bool {
 	return err == nil
 }
 
+// xvfbDisplays is how many display numbers from -display on are tried.
+const xvfbDisplays = 20
+
 // startup measures the time from exec to a visible window and the RSS
 // idleDelay later, for the bare window (A) and postcard (B) without and with
 // a saved account, alternating A B A B.
 func (b *bench) startup() error {
-	xv, err := startXvfb(b.opts.display, filepath.Join(b.work, "xvfb.log"))
+	xv, err := xtest.Start(b.opts.display, b.opts.display+xvfbDisplays-1)
 	if err != nil {
 		return err
 	}
-	defer xv.stop()
-	x, err := dialX(xv.display)
+	defer xv.Stop()
+	// One connection, kept open, learns the moment each window is mapped
+	// (see xtest: polling xdotool would be a coarse clock).
+	x, err := xv.Dial()
 	if err != nil {
 		return err
 	}
 	defer x.Close()
-	fmt.Printf("Xvfb on :%d\n", xv.display)
+	if err := x.WatchMaps(); err != nil {
+		return err
+	}
+	fmt.Printf("Xvfb on %s\n", xv.Display)
 
-	base := []string{fmt.Sprintf("DISPLAY=:%d", xv.display), "FYNE_THEME=light", "SSL_CERT_FILE=" + b.caFile}
+	base := []string{"DISPLAY=" + xv.Display, "FYNE_THEME=light", "SSL_CERT_FILE=" + b.caFile}
 	bare := windowApp{label: "bare window", bin: b.bare, title: "Bare",
 		env: env(append(base, "XDG_CONFIG_HOME="+b.cfgEmpty)...)}
 	noAccount := windowApp{label: "postcard, no account", bin: b.postcard, title: "Postcard",
@@ -249,7 +176,7 @@ func (b *bench) startup() error {
 	account := windowApp{label: "postcard, account saved", bin: b.postcard, title: "Postcard",
 		env: env(append(base, "XDG_CONFIG_HOME="+b.cfgAccount)...)}
 
-	pollCost, pollMax := xdotoolPollCost(xv.display, 20)
+	pollCost, pollMax := xdotoolPollCost(xv, 20)
 	fmt.Printf("a back-to-back `xdotool search` takes %s (median of 20; slowest %s)\n", ms(pollCost), ms(pollMax))
 
 	results := map[string][]startRun{}
@@ -260,7 +187,7 @@ func (b *bench) startup() error {
 	// cache, and tells Postcard's window size.
 	var size startRun
 	for _, a := range []windowApp{bare, noAccount, account} {
-		r, err := startOnce(x, xv.display, a, logPath(a))
+		r, err := startOnce(xv, x, a, logPath(a))
 		if err != nil {
 			return err
 		}
@@ -273,7 +200,7 @@ func (b *bench) startup() error {
 	// against the bare window as it is.
 	bareSized := windowApp{label: "bare window, Postcard's size", bin: b.bare, title: "Bare",
 		env: env(append(base, "XDG_CONFIG_HOME="+b.cfgEmpty, fmt.Sprintf("BAREWINDOW_SIZE=%dx%d", size.width, size.height))...)}
-	if _, err := startOnce(x, xv.display, bareSized, logPath(bareSized)); err != nil {
+	if _, err := startOnce(xv, x, bareSized, logPath(bareSized)); err != nil {
 		return err
 	}
 	if exists(filepath.Join(b.cfgEmpty, "postcard", "account.json")) {
@@ -282,7 +209,7 @@ func (b *bench) startup() error {
 	order := []windowApp{bare, noAccount, bareSized, account}
 	for i := range b.opts.runs {
 		for _, a := range order {
-			r, err := startOnce(x, xv.display, a, logPath(a))
+			r, err := startOnce(xv, x, a, logPath(a))
 			if err != nil {
 				return err
 			}

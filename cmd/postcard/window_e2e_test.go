@@ -7,39 +7,23 @@ package main
 // POSTCARD_TEST_KEYRING=1 (make test); then it fails, rather than skips,
 // when Xvfb, xdotool or ImageMagick's import is missing.
 //
-// What driving a GLFW window with xdotool under Xvfb takes, found by trying:
-//
-//   - Keys go through XTEST to the window that has the input focus: the test
-//     focuses the window (xdotool windowfocus, a plain XSetInputFocus) and
-//     types without --window. windowactivate needs a window manager, and
-//     there is none. (--window, that is XSendEvent, happens to work with
-//     GLFW as well, but XTEST is what a real keyboard looks like.)
-//   - xdotool types a character the keymap lacks (é, ✓) by binding it to a
-//     spare keycode, pressing that and unbinding it straight away. The app
-//     looks the keycode up when it gets to the event, in whatever mapping
-//     holds by then: é arrived as ✓, or not at all, depending on timing. So
-//     before the app starts, the test binds each non-ASCII character it will
-//     type to a keycode of its own (bindKeysyms), and xdotool then presses
-//     those like any other key.
-//   - Xvfb runs with -noreset: by default it resets, keymap included, each
-//     time its last client disconnects, which undid that binding.
-//   - xdotool and the app run in a UTF-8 locale: in the C locale xdotool
-//     refuses "✓" ("Invalid multi-byte sequence"), and GLFW's text input
-//     needs one for anything outside ASCII.
+// Driving a GLFW window with xdotool under Xvfb takes a few things found by
+// trying (a focused window and XTEST rather than windowactivate, each
+// non-ASCII character bound to a keycode of its own before the app starts,
+// Xvfb with -noreset, a UTF-8 locale): the package comment of
+// cmd/internal/xtest, which does the X side here and for the benchmark,
+// says why each.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -47,10 +31,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/postcard-mail/postcard/cmd/internal/xtest"
 	"github.com/postcard-mail/postcard/mailer/smtptest"
 	"github.com/postcard-mail/postcard/ui"
 )
@@ -99,7 +83,7 @@ func TestWindow_KeyboardSend(t *testing.T) {
 			x.screenshot(t, win, filepath.Join(shots, shotFailure), false)
 		}
 	})
-	x.xdotool(t, "windowfocus", "--sync", win)
+	x.must(t, x.Focus(win))
 
 	// The window opens on Compose with the focus in To because an account
 	// is saved; it would switch to Settings only if the keychain lookup,
@@ -269,166 +253,53 @@ func poll(limit time.Duration, exited <-chan struct{}, cond func() bool) error {
 
 var errExited = errors.New("the process ended")
 
-// utf8Locale is a UTF-8 locale that glibc (2.35 and later) always has.
-const utf8Locale = "C.UTF-8"
-
-// stopProcess ends a process started by the test: SIGTERM, then SIGKILL if
-// it is still running after grace. done is closed when Wait has returned.
-func stopProcess(p *os.Process, done <-chan struct{}, grace time.Duration) (killed bool) {
-	select {
-	case <-done:
-		return false
-	default:
-	}
-	_ = p.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-		return false
-	case <-time.After(grace):
-	}
-	_ = p.Kill()
-	<-done
-	return true
-}
-
-// xvfb is a private X server for one test.
+// xvfb is the private X server of one test, with what it does failing the
+// test.
 type xvfb struct {
-	num     int
-	display string // ":N"
-	cmd     *exec.Cmd
-	stderr  bytes.Buffer  // read only once done is closed
-	done    chan struct{} // closed when Xvfb has exited
+	*xtest.Server
 }
 
 // startXvfb starts Xvfb on the first free display from :90 to :120 and
 // returns once it accepts connections. It is stopped when t ends.
 func startXvfb(t *testing.T) *xvfb {
 	t.Helper()
-	var errs []string
-	for n := 90; n <= 120; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
-			continue // another server's
-		}
-		x, err := tryXvfb(n)
-		if err == nil {
-			t.Cleanup(func() {
-				if stopProcess(x.cmd.Process, x.done, 5*time.Second) {
-					t.Errorf("Xvfb :%d ignored SIGTERM and was killed", n)
-				}
-			})
-			return x
-		}
-		errs = append(errs, err.Error())
-	}
-	t.Fatalf("no display from :90 to :120 could be started:\n%s", strings.Join(errs, "\n"))
-	return nil
-}
-
-// tryXvfb starts Xvfb on display n. Xvfb writes the display number to the
-// -displayfd pipe once it accepts connections, or exits (the display is
-// taken, say), which closes the pipe: both are waited for, nothing is
-// polled.
-func tryXvfb(n int) (*xvfb, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	x := &xvfb{num: n, display: ":" + strconv.Itoa(n), done: make(chan struct{})}
-	// -noreset keeps the keymap bindKeysyms sets (see the file comment).
-	x.cmd = exec.Command("Xvfb", x.display, "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset", "-displayfd", "3")
-	x.cmd.ExtraFiles = []*os.File{w}
-	x.cmd.Stderr = &x.stderr
-	err = x.cmd.Start()
-	w.Close()
-	if err != nil {
-		return nil, err
-	}
-	go func() {
-		_ = x.cmd.Wait()
-		close(x.done)
-	}()
-	if err := r.SetReadDeadline(time.Now().Add(15 * time.Second)); err != nil {
-		stopProcess(x.cmd.Process, x.done, 5*time.Second)
-		return nil, err
-	}
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err == nil && strings.TrimSpace(line) == strconv.Itoa(n) {
-		return x, nil
-	}
-	stopProcess(x.cmd.Process, x.done, 5*time.Second)
-	return nil, fmt.Errorf("Xvfb %s: %q, %v; stderr:\n%s", x.display, line, err, lastLines(x.stderr.String(), 5))
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// command runs an X client on the display, for at most limit, and returns
-// its standard output; it fails t if the client fails.
-func (x *xvfb) command(t *testing.T, limit time.Duration, name string, args ...string) string {
-	t.Helper()
-	out, err := x.commandErr(limit, nil, name, args...)
+	s, err := xtest.Start(90, 120)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	t.Cleanup(func() {
+		if s.Stop() {
+			t.Errorf("Xvfb %s ignored SIGTERM and was killed", s.Display)
+		}
+	})
+	return &xvfb{s}
 }
 
-// commandErr is command that returns the error. The client is also
-// stopped when abort, if not nil, is closed.
-func (x *xvfb) commandErr(limit time.Duration, abort <-chan struct{}, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	if abort != nil {
-		go func() {
-			select {
-			case <-abort:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
-	cmd := exec.CommandContext(ctx, name, args...)
-	// xdotool type reads its text as multi-byte characters of the locale.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DISPLAY=" + x.display, "LC_ALL=" + utf8Locale}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
-	}
-	if err != nil {
-		return stdout.String(), fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.String(), nil
-}
-
-func (x *xvfb) xdotool(t *testing.T, args ...string) string {
+func (x *xvfb) must(t *testing.T, err error) {
 	t.Helper()
-	return x.command(t, 20*time.Second, "xdotool", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // typeText types s on the keyboard into the focused window.
 func (x *xvfb) typeText(t *testing.T, s string) {
 	t.Helper()
-	x.xdotool(t, "type", "--delay", "20", "--", s)
+	x.must(t, x.Type(s))
 }
 
 // key presses key (an X keysym name, or a combination such as ctrl+Return)
 // in the focused window.
 func (x *xvfb) key(t *testing.T, key string) {
 	t.Helper()
-	x.xdotool(t, "key", "--delay", "20", key)
+	x.must(t, x.Key(key))
 }
 
 // screenshot saves window win as a PNG at path. A failure to take it fails
 // t if must, and is only logged otherwise.
 func (x *xvfb) screenshot(t *testing.T, win, path string, must bool) {
 	t.Helper()
-	// -strip leaves out ImageMagick's time stamps.
-	if _, err := x.commandErr(20*time.Second, nil, "import", "-window", win, "-strip", path); err != nil {
+	if err := x.Screenshot(win, path); err != nil {
 		if must {
 			t.Fatalf("screenshot: %v", err)
 		}
@@ -439,149 +310,18 @@ func (x *xvfb) screenshot(t *testing.T, win, path string, must bool) {
 }
 
 // bindKeysyms gives each non-ASCII character of text a keycode of its own
-// in the display's keymap, among the keycodes that have no keysym, so that
-// xdotool finds it there rather than binding it on the fly (see the file
-// comment). It must run before the app connects, which then reads the
-// keymap with the characters in it.
-//
-// xmodmap would do it in one line but is not among the packages make deps
-// installs; xkbcomp is, but it loads whole keymaps, so the current one would
-// have to be dumped, edited as text at free key names and loaded back. This
-// speaks the core X11 protocol over the display's socket instead:
-// GetKeyboardMapping to find keycodes without keysyms, ChangeKeyboardMapping
-// for each character, then GetKeyboardMapping again to check that the
-// server took them.
+// in the display's keymap, so that xdotool finds it there rather than
+// binding it on the fly (see xtest). It must run before the app connects,
+// which then reads the keymap with the characters in it.
 func (x *xvfb) bindKeysyms(t *testing.T, text string) {
 	t.Helper()
-	var runes []rune
-	for _, r := range text {
-		if r > '~' && !slices.Contains(runes, r) {
-			runes = append(runes, r)
-		}
-	}
-	if len(runes) == 0 {
-		return
-	}
-	bound, err := x11Bind(fmt.Sprintf("/tmp/.X11-unix/X%d", x.num), runes)
+	bound, err := x.BindKeysyms(text)
 	if err != nil {
-		t.Fatalf("binding %q to keycodes on %s: %v", string(runes), x.display, err)
+		t.Fatalf("binding the characters outside ASCII to keycodes on %s: %v", x.Display, err)
 	}
-	t.Logf("keycodes for the characters outside ASCII: %s", bound)
-}
-
-// keysym is the X keysym that types r: Latin-1 characters are their own
-// keysym, others are 0x01000000 plus the code point.
-func keysym(r rune) uint32 {
-	if r >= 0xa0 && r <= 0xff {
-		return uint32(r)
+	if bound != "" {
+		t.Logf("keycodes for the characters outside ASCII: %s", bound)
 	}
-	return 0x01000000 | uint32(r)
-}
-
-// x11Bind binds runes to free keycodes of the X server listening on
-// socket, and says which.
-func x11Bind(socket string, runes []rune) (string, error) {
-	le := binary.LittleEndian
-	c, err := net.DialTimeout("unix", socket, 5*time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		return "", err
-	}
-	// Connection setup: little-endian, protocol 11.0, no authorisation
-	// (Xvfb started without -auth asks for none).
-	if _, err := c.Write([]byte{'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0}); err != nil {
-		return "", err
-	}
-	head := make([]byte, 8)
-	if _, err := io.ReadFull(c, head); err != nil {
-		return "", err
-	}
-	setup := make([]byte, 4*int(le.Uint16(head[6:8])))
-	if _, err := io.ReadFull(c, setup); err != nil {
-		return "", err
-	}
-	if head[0] != 1 {
-		return "", fmt.Errorf("the X server refused the connection: %q", setup[:min(len(setup), int(head[1]))])
-	}
-	if len(setup) < 28 {
-		return "", errors.New("short connection setup reply")
-	}
-	minCode, maxCode := int(setup[26]), int(setup[27])
-	getMapping := []byte{101, 0, 2, 0, byte(minCode), byte(maxCode - minCode + 1), 0, 0}
-
-	// mapping asks for the keymap: perKey keysyms for each keycode from
-	// minCode. Error replies to the requests sent before it come first.
-	mapping := func() (syms []byte, perKey int, err error) {
-		if _, err := c.Write(getMapping); err != nil {
-			return nil, 0, err
-		}
-		for {
-			p := make([]byte, 32)
-			if _, err := io.ReadFull(c, p); err != nil {
-				return nil, 0, err
-			}
-			switch p[0] {
-			case 0:
-				return nil, 0, fmt.Errorf("X error %d for request %d", p[1], p[10])
-			case 1:
-				syms := make([]byte, 4*int(le.Uint32(p[4:8])))
-				if _, err := io.ReadFull(c, syms); err != nil {
-					return nil, 0, err
-				}
-				return syms, int(p[1]), nil
-			}
-			// An event, such as MappingNotify: not ours to handle.
-		}
-	}
-	sym := func(syms []byte, perKey, code, i int) uint32 {
-		return le.Uint32(syms[4*((code-minCode)*perKey+i):])
-	}
-
-	syms, perKey, err := mapping()
-	if err != nil {
-		return "", err
-	}
-	var free []int
-	for code := maxCode; code >= minCode; code-- {
-		empty := true
-		for i := range perKey {
-			empty = empty && sym(syms, perKey, code, i) == 0
-		}
-		if empty {
-			free = append(free, code)
-		}
-	}
-	// Keep one free keycode for xdotool's scratch space.
-	if len(free) <= len(runes) {
-		return "", fmt.Errorf("%d free keycodes for %d characters", len(free), len(runes))
-	}
-	var bound []string
-	for i, r := range runes {
-		// ChangeKeyboardMapping of one keycode with two keysyms, without
-		// and with Shift.
-		req := make([]byte, 16)
-		req[0], req[1] = 100, 1
-		le.PutUint16(req[2:], 4)
-		req[4], req[5] = byte(free[i]), 2
-		le.PutUint32(req[8:], keysym(r))
-		le.PutUint32(req[12:], keysym(r))
-		if _, err := c.Write(req); err != nil {
-			return "", err
-		}
-		bound = append(bound, fmt.Sprintf("%c=%d", r, free[i]))
-	}
-	if syms, perKey, err = mapping(); err != nil {
-		return "", err
-	}
-	for i, r := range runes {
-		if got := sym(syms, perKey, free[i], 0); got != keysym(r) {
-			return "", fmt.Errorf("keycode %d has keysym %#x, want %#x for %c", free[i], got, keysym(r), r)
-		}
-	}
-	return strings.Join(bound, " "), nil
 }
 
 // windowApp is postcard running with no arguments: the window.
@@ -613,8 +353,8 @@ func (x *xvfb) startPostcard(t *testing.T, env *e2eEnv) *windowApp {
 	}
 	a.cmd = exec.Command(e2e.bin)
 	// Light theme: dark text on light fields reads best in screenshots.
-	a.cmd.Env = append(env.environ(), "DISPLAY="+x.display, "FYNE_THEME=light",
-		"XDG_RUNTIME_DIR="+runtimeDir, "LC_ALL="+utf8Locale)
+	a.cmd.Env = append(env.environ(), "DISPLAY="+x.Display, "FYNE_THEME=light",
+		"XDG_RUNTIME_DIR="+runtimeDir, "LC_ALL="+xtest.UTF8Locale)
 	a.cmd.Dir = env.home
 	a.cmd.Stdout, a.cmd.Stderr = &a.out, &a.out
 	if err := a.cmd.Start(); err != nil {
@@ -630,7 +370,7 @@ func (x *xvfb) startPostcard(t *testing.T, env *e2eEnv) *windowApp {
 		case <-a.done:
 			t.Errorf("the window quit before the test closed it: %v", exit)
 		default:
-			if stopProcess(a.cmd.Process, a.done, 10*time.Second) {
+			if xtest.StopProcess(a.cmd.Process, a.done, 10*time.Second) {
 				t.Errorf("the window ignored SIGTERM for 10 s and was killed")
 			} else if exit != nil {
 				t.Errorf("the window exited with %v after SIGTERM", exit)
@@ -648,11 +388,10 @@ func (x *xvfb) startPostcard(t *testing.T, env *e2eEnv) *windowApp {
 func (a *windowApp) waitWindow(t *testing.T) string {
 	t.Helper()
 	start := time.Now()
-	out, err := a.x.commandErr(30*time.Second, a.done, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Postcard$")
+	ids, err := a.x.WaitWindow("Postcard", 30*time.Second, a.done)
 	if err != nil {
 		t.Fatalf("waiting for the window: %v", err)
 	}
-	ids := strings.Fields(out)
 	if len(ids) != 1 {
 		t.Fatalf("windows named Postcard: %q, want one", ids)
 	}
