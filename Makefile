@@ -11,6 +11,11 @@ fuzz_run = grep -qs '^func $(1)(' mailer/*_test.go || { echo 'no fuzz target $(1
 	$(GO) test -run '^$$' -fuzz='^$(1)$$' -fuzztime=$(FUZZTIME) ./mailer/
 # Arguments for `make run`, e.g. make run ARGS=check
 ARGS ?=
+# The developer tools build only with these tags, so that go install ./...
+# installs postcard alone: bench for cmd/bench and its bare window (make
+# bench), generate for the programs go generate runs. vet and test-race set
+# them, so that the tools are checked and cannot rot unnoticed.
+TOOL_TAGS := bench,generate
 
 # The keychain and CLI tests run against a real, throwaway gnome-keyring in a
 # private D-Bus session and HOME. macOS has its own keychain, which the tests
@@ -59,11 +64,11 @@ check-fmt: ## Fail if a Go file is not gofmt-formatted.
 		exit 1; \
 	fi
 
-vet: ## Run go vet.
-	$(GO) vet ./...
+vet: ## Run go vet, on the developer tools too.
+	$(GO) vet -tags $(TOOL_TAGS) ./...
 
 test-race: ## Run all tests with the race detector, the keychain tests against a real gnome-keyring.
-	$(WITH_KEYRING) $(GO) test -race -count=1 ./...
+	$(WITH_KEYRING) $(GO) test -race -count=1 -tags $(TOOL_TAGS) ./...
 	@dir=$${POSTCARD_E2E_SHOTS:-bin/e2e-shots}; if [ -d "$$dir" ]; then \
 		echo "Screenshots of the window from the end-to-end test (cmd/postcard TestWindow_KeyboardSend), in $$dir/:"; \
 		ls -l "$$dir"; \
@@ -86,7 +91,7 @@ fuzz: ## Run each fuzz target for 5 minutes (make fuzz FUZZTIME=1h for longer); 
 BENCHFLAGS ?=
 .PHONY: bench
 bench: deps ## Benchmark against a bare Fyne window and curl; writes BENCHMARKS.md (Linux, 3 to 10 minutes).
-	$(GO) build -o bin/bench ./cmd/bench
+	$(GO) build -tags bench -o bin/bench ./cmd/bench
 	$(WITH_KEYRING) ./bin/bench $(BENCHFLAGS)
 
 # The fyne tool, installed into bin/ under its version so that changing

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 )
 
-//go:generate go run ./internal/fyneappgen ../FyneApp.toml metadata.go
+//go:generate go run -tags generate ./internal/fyneappgen ../FyneApp.toml metadata.go
 
 // icon.png is icon.svg rendered at 512 px (make icons); FyneApp.toml points
 // the fyne tool at the same file.

@@ -1,7 +1,7 @@
 package mailer_test
 
 // go generate scans _test.go files too (checked with go1.26).
-//go:generate go run ./internal/readmegen ../README.md
+//go:generate go run -tags generate ./internal/readmegen ../README.md
 
 import (
 	"bytes"

@@ -1,11 +1,15 @@
+//go:build bench
+
 // Command bench measures Postcard against its anchors, each run alternately
 // with it in the same session: start-up and idle memory against a bare Fyne
 // window, sending against curl, plus the mailer's Go benchmarks and a soak of
 // sends against a server that fails at random. It prints a table and writes
 // it to BENCHMARKS.md.
 //
-// Run it with make bench, which runs it under .ci/with-keyring.sh: it stores
-// a throwaway password in the keychain, which must be a private one.
+// Run it with make bench, which builds it with -tags bench (without the tag
+// go install ./... leaves it and the bare window out: they are tools, not
+// part of the product) and runs it under .ci/with-keyring.sh: it stores a
+// throwaway password in the keychain, which must be a private one.
 package main
 
 import (
@@ -194,15 +198,17 @@ func run(o options) error {
 }
 
 // build builds postcard and the bare window with the same toolchain and
-// flags (-trimpath, as a release would be).
+// flags (-trimpath, as a release would be). The bare window, like the
+// bench, builds only with the bench tag, which keeps both out of
+// go install ./...
 func (b *bench) build() error {
-	for _, t := range []struct{ out, pkg string }{
-		{b.postcard, "./cmd/postcard"},
-		{b.bare, "./cmd/bench/barewindow"},
+	for _, t := range []struct{ out, pkg, tags string }{
+		{b.postcard, "./cmd/postcard", ""},
+		{b.bare, "./cmd/bench/barewindow", "bench"},
 	} {
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		out, err := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", t.out, t.pkg).CombinedOutput()
+		out, err := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags="+t.tags, "-o", t.out, t.pkg).CombinedOutput()
 		cancel()
 		if err != nil {
 			return fmt.Errorf("go build %s: %v\n%s", t.pkg, err, out)

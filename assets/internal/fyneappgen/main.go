@@ -1,10 +1,13 @@
+//go:build generate
+
 // Command fyneappgen writes the details of FyneApp.toml into a Go file, so
 // the binary and the packages cannot disagree about them:
 //
 //	go generate ./assets
 //
 // runs it as "fyneappgen ../FyneApp.toml metadata.go" from the assets
-// directory.
+// directory. The generate build tag, which that go:generate line sets,
+// keeps it out of go install ./...
 package main
 
 import (

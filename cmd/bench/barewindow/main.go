@@ -1,3 +1,5 @@
+//go:build bench
+
 // Command barewindow is the anchor for Postcard's start-up benchmark: a bare
 // Fyne window titled "Bare" with a label, an entry and a button, built with
 // the same toolchain and Fyne version as postcard.

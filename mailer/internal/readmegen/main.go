@@ -1,9 +1,13 @@
+//go:build generate
+
 // Command readmegen rewrites the troubleshooting section of a README from
 // mailer.Hints, so the two cannot drift apart:
 //
 //	go generate ./mailer
 //
-// runs it as "readmegen ../README.md" from the mailer directory.
+// runs it as "readmegen ../README.md" from the mailer directory. The
+// generate build tag, which that go:generate line sets, keeps it out of
+// go install ./...
 package main
 
 import (
