@@ -53,7 +53,7 @@ build: ## Build bin/postcard.
 run: deps build ## Install what is missing, build, and open the window (make run ARGS=check runs a command).
 	./bin/postcard $(ARGS)
 
-test: deps check-fmt vet build test-race fuzz-short check-package ## Everything CI runs: deps, gofmt, vet, build, race tests, brief fuzzing, both packages.
+test: deps check-fmt vet build test-race fuzz-short ## What a developer runs: deps, gofmt, vet, build, race tests, brief fuzzing (CI then runs check-package).
 
 check-fmt: ## Fail if a Go file is not gofmt-formatted.
 	@echo 'gofmt -l .'
