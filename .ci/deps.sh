@@ -25,6 +25,9 @@ packages=(
 	xz-utils file desktop-file-utils gcc-mingw-w64-x86-64 icoutils
 	# make bench: curl is the anchor for sending, GNU time measures peak RSS.
 	curl time
+	# The IMAP and CardDAV tests: a real Dovecot (mailer/imaptest) and a real
+	# Radicale (mailer/carddavtest) on loopback.
+	dovecot-imapd radicale
 )
 
 say() { printf 'deps: %s\n' "$*"; }
