@@ -32,6 +32,8 @@ const (
 	KindInvalidMessage    Kind = "invalid-message"
 	KindInvalidAccount    Kind = "invalid-account"
 	KindKeychain          Kind = "keychain"
+	KindSentFolderMissing Kind = "sent-folder-missing" // IMAP: no Sent folder to file the copy in
+	KindMailboxFull       Kind = "mailbox-full"        // IMAP: the storage is full (NO [OVERQUOTA])
 	KindUnknown           Kind = "unknown"
 )
 
@@ -53,6 +55,11 @@ const (
 	StageData     Stage = "data"       // DATA and the upload of the message
 	StageAccepted Stage = "accepted"   // the server's reply after the final dot
 	StageQuit     Stage = "quit"
+
+	// Filing the copy of a sent message over IMAP, after StageLogin.
+	StageFolder Stage = "folder" // finding the Sent folder
+	StageSearch Stage = "search" // looking for the message in it
+	StageAppend Stage = "append" // APPEND and the upload of the copy
 )
 
 // Reply is an SMTP server reply.
@@ -278,6 +285,10 @@ var hints = []Hint{
 		"The message names the setting that is wrong. For iCloud use host smtp.mail.me.com, port 587 with STARTTLS, and your full iCloud address as the username."},
 	{KindKeychain, "The keychain could not be used",
 		"Postcard keeps the app-specific password in the system keychain. Unlock the keychain (or install and start one, such as GNOME Keyring) and try again, or sign in again to store the password."},
+	{KindSentFolderMissing, "No Sent folder was found",
+		"The message was sent, but the mail server has no Sent folder (none is marked as Sent, and none is named Sent Messages, Sent, Sent Items or Sent Mail), so its copy was not saved. Postcard never creates folders: create a folder named Sent Messages in iCloud Mail, then try again."},
+	{KindMailboxFull, "Your iCloud storage is full",
+		"Your iCloud storage is full; the message was sent, but its copy could not be saved in Sent. Free up iCloud storage, then try again."},
 	{KindUnknown, "Something unexpected went wrong",
 		"The details below say what the system reported. Check your connection and settings, then try again."},
 }

@@ -1,0 +1,72 @@
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+)
+
+// netFailure says where a connection failed, for classifyNet.
+type netFailure struct {
+	stage Stage
+	host  string
+	port  int
+	// startTLS is whether the account expects STARTTLS, so that a server
+	// silent from the start is told apart from a slow one.
+	startTLS bool
+	// bytesRead is how much the server had sent before the failure.
+	bytesRead      int64
+	connectTimeout time.Duration
+	replyTimeout   time.Duration
+}
+
+// classifyNet says what a failure of the network or of TLS means: a
+// failure of the connection, not a server's reply. It knows the same cases
+// as the SMTP session's diagnose in send.go (which could call it), worded
+// for any protocol; ok is false for an error it does not recognise.
+func classifyNet(err error, f netFailure) (kind Kind, detail string, ok bool) {
+	var (
+		dnsE *net.DNSError
+		rhe  tls.RecordHeaderError
+		cve  *tls.CertificateVerificationError
+		uae  x509.UnknownAuthorityError
+		he   x509.HostnameError
+		cie  x509.CertificateInvalidError
+		ne   net.Error
+	)
+	switch {
+	case errors.Is(err, errNoSTARTTLS):
+		return KindTLSUnavailable, err.Error(), true
+	case errors.As(err, &dnsE):
+		if dnsE.IsTimeout {
+			return KindDNS, fmt.Sprintf("looking up %s timed out", dnsE.Name), true
+		}
+		return KindDNS, fmt.Sprintf("host %q not found", dnsE.Name), true
+	case errors.As(err, &rhe):
+		// Plain text where TLS was expected: a STARTTLS port spoken to
+		// with TLS from the first byte.
+		return KindTLSMode, fmt.Sprintf("the server on port %d did not answer in TLS; it expects STARTTLS", f.port), true
+	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
+		return KindTLSCertificate, "the server's certificate is not trusted: " + certReason(err), true
+	case f.stage == StageConnect && errors.Is(err, syscall.ECONNREFUSED):
+		return KindConnectRefused, fmt.Sprintf("nothing accepts connections on %s port %d", f.host, f.port), true
+	case f.stage == StageConnect && (errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)):
+		return KindConnectRefused, fmt.Sprintf("%s is unreachable from this network", f.host), true
+	case f.stage == StageConnect && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)):
+		return KindConnectTimeout, fmt.Sprintf("no answer from %s port %d within %s", f.host, f.port, f.connectTimeout), true
+	case f.stage == StageGreeting && f.startTLS && f.bytesRead == 0 && isTimeout(err):
+		// Connected, and not a byte in reply: the server is waiting for a
+		// TLS handshake, as on an implicit-TLS port.
+		return KindTLSMode, fmt.Sprintf("connected, but the server on port %d sent no greeting; it expects SSL/TLS from the start", f.port), true
+	case isTimeout(err):
+		return KindTimeout, fmt.Sprintf("no answer from the server within %s", f.replyTimeout), true
+	case isConnLost(err):
+		return KindConnectionLost, "the server closed the connection", true
+	}
+	return KindUnknown, "", false
+}
