@@ -3,6 +3,7 @@ package editor
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -32,6 +33,35 @@ func BenchmarkKeystroke(b *testing.B) {
 			e, w := newTestEditor(b, lines(n), benchSize)
 			e.SetCursor(0, 10)
 			keystrokes(b, w, false)
+		})
+	}
+}
+
+// BenchmarkKeystrokeLongParagraph types into one paragraph of 425 KB (5,000
+// lines joined by spaces): the edit moves the paragraph's runes, and only
+// the visual lines around it are wrapped again.
+func BenchmarkKeystrokeLongParagraph(b *testing.B) {
+	e, w := newTestEditor(b, strings.ReplaceAll(lines(5000), "\n", " "), benchSize)
+	e.SetCursor(0, 10)
+	keystrokes(b, w, false)
+}
+
+// BenchmarkEnter splits a paragraph and joins it again (Enter, Backspace):
+// paragraphs are added and removed, which costs a pass over the line counts.
+func BenchmarkEnter(b *testing.B) {
+	for _, n := range []int{10, 5000} {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			e, w := newTestEditor(b, lines(n), benchSize)
+			e.SetCursor(0, 10)
+			f := w.Canvas().Focused()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				name := fyne.KeyReturn
+				if i%2 == 1 {
+					name = fyne.KeyBackspace
+				}
+				f.TypedKey(&fyne.KeyEvent{Name: name})
+			}
 		})
 	}
 }

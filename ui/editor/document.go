@@ -32,9 +32,11 @@ type paragraph struct {
 	runes []rune
 	split bool // runes holds the text and src is no longer used
 
-	// The wrap cache: valid when wrapW equals the current wrap width; -1
-	// when the text changed since.
+	// The wrap cache: starts and lines as wrapped at width wrapW (-1 for
+	// none). stale marks a cache made before the text last changed; the
+	// layout then wraps again only the lines around the change.
 	wrapW  float32
+	stale  bool
 	starts []int    // rune offset of each visual line; starts[0] == 0
 	lines  []string // the text of each visual line, as drawn
 
@@ -82,12 +84,8 @@ func (p *paragraph) byteLen() int {
 	return n
 }
 
-// invalidate drops the wrap cache after the text changed.
-func (p *paragraph) invalidate() {
-	p.wrapW = -1
-	p.starts = p.starts[:0]
-	p.lines = p.lines[:0]
-}
+// invalidate marks the wrap cache stale after the text changed.
+func (p *paragraph) invalidate() { p.stale = true }
 
 // document is the text as a slice of paragraphs. It knows nothing of Fyne.
 type document struct {
@@ -217,8 +215,12 @@ func advance(p pos, text string) pos {
 
 // change describes what replace did to the paragraph slice, so the layout
 // can update only what moved: paragraphs [from, from+removed) were replaced
-// by [from, from+added).
-type change struct{ from, removed, added int }
+// by [from, from+added). When one paragraph was edited in place, its runes
+// [col, oldEnd) became [col, newEnd).
+type change struct {
+	from, removed, added int
+	col, oldEnd, newEnd  int
+}
 
 // replace deletes the text between a and b (a before or at b) and inserts
 // text there. It returns where the inserted text ends.
@@ -229,7 +231,7 @@ func (d *document) replace(a, b pos, text string) (end pos, c change) {
 		p := d.paras[a.para]
 		p.runes = slices.Replace(p.text(), a.col, b.col, []rune(text)...)
 		p.invalidate()
-		return end, change{a.para, 1, 1}
+		return end, change{a.para, 1, 1, a.col, b.col, end.col}
 	}
 
 	head := d.paras[a.para].text()[:a.col]
@@ -248,7 +250,7 @@ func (d *document) replace(a, b pos, text string) (end pos, c change) {
 
 	removed := b.para - a.para + 1
 	d.paras = spliceParas(d.paras, a.para, removed, parts)
-	return end, change{a.para, removed, len(parts)}
+	return end, change{from: a.para, removed: removed, added: len(parts)}
 }
 
 func spliceParas(s []*paragraph, at, remove int, insert []*paragraph) []*paragraph {

@@ -499,3 +499,72 @@ func TestEditor_MinSize(t *testing.T) {
 		t.Errorf("MinSize %v is not small", small)
 	}
 }
+
+func TestEditor_ContextMenu(t *testing.T) {
+	e, w := newTestEditor(t, "one two", wide)
+	test.TapSecondary(e)
+	if w.Canvas().Overlays().Top() == nil {
+		t.Fatal("right click showed no menu")
+	}
+	items := map[string]*fyne.MenuItem{}
+	for _, it := range e.contextMenu().Items {
+		items[it.Label] = it
+	}
+	if it := items["Copy"]; it == nil || !it.Disabled {
+		t.Errorf("Copy without a selection: %+v", it)
+	}
+	items["Select all"].Action()
+	if got := e.SelectedText(); got != "one two" {
+		t.Errorf("Select all selected %q", got)
+	}
+}
+
+func TestEditor_ScrollBar(t *testing.T) {
+	e, _ := newTestEditor(t, lines(300), fyne.NewSize(600, 300))
+	l, bar := e.layout(), e.r.bar
+	if !bar.Visible() || bar.thumbLen <= 0 || bar.thumbLen >= bar.Size().Height {
+		t.Fatalf("scroll bar visible %v, thumb %v of %v", bar.Visible(), bar.thumbLen, bar.Size().Height)
+	}
+	bar.Dragged(&fyne.DragEvent{Dragged: fyne.NewDelta(0, (bar.Size().Height-bar.thumbLen)/2)})
+	bar.DragEnd()
+	half := (l.contentHeight() - l.viewH) / 2
+	if got := l.scrollTop(); got < half*0.8 || got > half*1.2 {
+		t.Errorf("dragging the thumb half way scrolled to %v, want about %v", got, half)
+	}
+	if top := bar.thumbTop; top < (bar.Size().Height-bar.thumbLen)*0.4 {
+		t.Errorf("thumb at %v after the drag", top)
+	}
+	bar.Tapped(&fyne.PointEvent{Position: fyne.NewPos(1, bar.Size().Height-1)})
+	if got, end := l.scrollTop(), l.contentHeight()-l.viewH; got < end-1 {
+		t.Errorf("clicking the bottom of the track scrolled to %v, want the end %v", got, end)
+	}
+}
+
+// bigText is the default theme with a larger text size.
+type bigText struct{ fyne.Theme }
+
+func (bigText) Size(n fyne.ThemeSizeName) float32 {
+	if n == theme.SizeNameText {
+		return 28
+	}
+	return theme.DefaultTheme().Size(n)
+}
+
+func TestEditor_ThemeTextSize(t *testing.T) {
+	e, _ := newTestEditor(t, "The quick brown fox jumps over the lazy dog", textWidth(300))
+	if n := len(visualLines(e, 0)); n != 1 {
+		t.Fatalf("%d lines at the default size", n)
+	}
+	lh := e.layout().lineH()
+	fyne.CurrentApp().Settings().SetTheme(bigText{theme.DefaultTheme()})
+	e.Refresh()
+	if got := e.layout().lineH(); got <= lh*1.5 {
+		t.Errorf("line height %v at text size 28, was %v", got, lh)
+	}
+	if n := len(visualLines(e, 0)); n < 2 {
+		t.Errorf("the text did not wrap again at size 28: %d line", n)
+	}
+	if got := e.r.texts[0].TextSize; got != 28 {
+		t.Errorf("text drawn at size %v", got)
+	}
+}

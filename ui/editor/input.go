@@ -510,14 +510,19 @@ func charClass(r rune) int {
 	return 2
 }
 
-// TappedSecondary opens the context menu: undo, redo, cut, copy, paste,
-// select all. Its clipboard is the app's, as in Fyne's Entry.
+// TappedSecondary opens the context menu.
 func (e *Editor) TappedSecondary(ev *fyne.PointEvent) {
 	c := fyne.CurrentApp().Driver().CanvasForObject(e)
 	if c == nil {
 		return
 	}
 	e.requestFocus()
+	widget.ShowPopUpMenuAtPosition(e.contextMenu(), c, ev.AbsolutePosition)
+}
+
+// contextMenu offers undo, redo, cut, copy, paste and select all. Its
+// clipboard is the app's, as in Fyne's Entry.
+func (e *Editor) contextMenu() *fyne.Menu {
 	clip := fyne.CurrentApp().Clipboard()
 	enabled := !e.Disabled()
 	hasSel := e.SelectedText() != ""
@@ -526,7 +531,7 @@ func (e *Editor) TappedSecondary(ev *fyne.PointEvent) {
 		it.Disabled = !on
 		return it
 	}
-	menu := fyne.NewMenu("",
+	return fyne.NewMenu("",
 		item("Undo", enabled && e.history.canUndo(), e.Undo),
 		item("Redo", enabled && e.history.canRedo(), e.Redo),
 		fyne.NewMenuItemSeparator(),
@@ -535,5 +540,4 @@ func (e *Editor) TappedSecondary(ev *fyne.PointEvent) {
 		item("Paste", enabled, func() { e.TypedShortcut(&fyne.ShortcutPaste{Clipboard: clip}) }),
 		item("Select all", true, e.selectAll),
 	)
-	widget.ShowPopUpMenuAtPosition(menu, c, ev.AbsolutePosition)
 }

@@ -38,7 +38,7 @@ func (l *textLayout) lineH() float32 { return l.m.lineH }
 func (l *textLayout) setMeasurer(m *measurer) {
 	l.m = m
 	for _, p := range l.doc.paras {
-		p.invalidate()
+		p.wrapW = -1
 	}
 	l.reestimate()
 }
@@ -77,8 +77,8 @@ func (l *textLayout) estimate(p *paragraph) int {
 
 // edited updates the layout after document.replace.
 func (l *textLayout) edited(c change) {
-	if c.removed == c.added {
-		l.ensure(c.from) // one paragraph changed: update its count in place
+	if c.removed == 1 && c.added == 1 {
+		l.rewrap(c) // one paragraph changed: update its count in place
 		return
 	}
 	for i := c.from; i < c.from+c.added; i++ {
@@ -102,31 +102,91 @@ func (l *textLayout) reset() {
 // ensure wraps paragraph i at the current width if it is not already.
 func (l *textLayout) ensure(i int) *paragraph {
 	p := l.doc.paras[i]
-	if p.wrapW == l.wrapW {
+	if p.wrapW == l.wrapW && !p.stale {
 		return p
 	}
 	text := p.text()
-	maxW := l.wrapW
-	if maxW <= 0 {
-		maxW = math.MaxFloat32
-	}
-	p.starts = l.m.wrap(text, maxW, p.starts)
+	p.starts = l.m.wrap(text, l.maxW(), p.starts)
 	p.lines = p.lines[:0]
-	for k, s := range p.starts {
-		e := len(text)
-		if k+1 < len(p.starts) {
-			e = p.starts[k+1]
-		}
-		p.lines = append(p.lines, string(text[s:e]))
+	for k := range p.starts {
+		p.lines = append(p.lines, lineText(text, p.starts, k))
 	}
-	p.wrapW = l.wrapW
+	l.wrapped(i, p)
+	return p
+}
+
+func (l *textLayout) maxW() float32 {
+	if l.wrapW <= 0 {
+		return math.MaxFloat32
+	}
+	return l.wrapW
+}
+
+func lineText(text []rune, starts []int, k int) string {
+	end := len(text)
+	if k+1 < len(starts) {
+		end = starts[k+1]
+	}
+	return string(text[starts[k]:end])
+}
+
+// wrapped records that paragraph i's wrap cache is current.
+func (l *textLayout) wrapped(i int, p *paragraph) {
+	p.wrapW, p.stale = l.wrapW, false
 	if n := len(p.starts); n != p.count {
 		if l.countsOK {
 			l.counts.add(i, n-p.count)
 		}
 		p.count = n
 	}
-	return p
+}
+
+// rewrap wraps a paragraph edited in place again, from the line before the
+// edit until a line starts where it started before; the lines before and
+// after keep their breaks and strings. Typing in a paragraph of thousands of
+// lines so costs a few lines.
+func (l *textLayout) rewrap(c change) {
+	p := l.doc.paras[c.from]
+	if p.wrapW != l.wrapW || len(p.starts) == 0 {
+		l.ensure(c.from)
+		return
+	}
+	text := p.text()
+	old, oldLines := p.starts, p.lines
+	delta := c.newEnd - c.oldEnd
+	from := max(0, sort.SearchInts(old, c.col+1)-2) // the line before the edit
+
+	starts := append(make([]int, 0, len(old)+4), old[:from+1]...)
+	resync := -1 // index in old of the line the new wrap met again
+	j := from + 1
+	l.m.wrapFrom(text, l.maxW(), old[from], func(s int) bool {
+		if s >= c.newEnd {
+			for j < len(old) && old[j]+delta < s {
+				j++
+			}
+			if j < len(old) && old[j] >= c.oldEnd && old[j]+delta == s {
+				resync = j
+				return false
+			}
+		}
+		starts = append(starts, s)
+		return true
+	})
+	fresh := len(starts)
+	lines := append(make([]string, 0, len(old)+4), oldLines[:from]...)
+	if resync >= 0 {
+		for _, s := range old[resync:] {
+			starts = append(starts, s+delta)
+		}
+	}
+	for k := from; k < fresh; k++ {
+		lines = append(lines, lineText(text, starts, k))
+	}
+	if resync >= 0 {
+		lines = append(lines, oldLines[resync:]...)
+	}
+	p.starts, p.lines = starts, lines
+	l.wrapped(c.from, p)
 }
 
 func (l *textLayout) syncCounts() {
@@ -351,15 +411,24 @@ func (l *textLayout) at(y float32) place {
 
 // visible calls f for every visual line in the viewport, top to bottom.
 func (l *textLayout) visible(f func(place)) {
-	y := -l.topOff
-	for p := l.topPara; p < len(l.doc.paras) && y < l.viewH; p++ {
+	lh := l.lineH()
+	top := -l.topOff
+	for p := l.topPara; p < len(l.doc.paras) && top < l.viewH; p++ {
 		n := l.ensure(p).count
-		for k := 0; k < n; k++ {
-			if y+l.lineH() > 0 && y < l.viewH {
+		k := 0
+		if top < 0 { // skip the lines above the viewport in a long paragraph
+			k = min(n, int(-top/lh))
+		}
+		for ; k < n; k++ {
+			y := top + float32(k)*lh
+			if y >= l.viewH {
+				break
+			}
+			if y+lh > 0 {
 				f(place{p, k, y})
 			}
-			y += l.lineH()
 		}
+		top += float32(n) * lh
 	}
 }
 

@@ -71,9 +71,21 @@ func (m *measurer) step(x float32, r rune) float32 {
 // rune offset where each line starts, reusing starts.
 func (m *measurer) wrap(text []rune, maxW float32, starts []int) []int {
 	starts = append(starts[:0], 0)
-	lineStart, lastBreak := 0, -1
+	m.wrapFrom(text, maxW, 0, func(start int) bool {
+		starts = append(starts, start)
+		return true
+	})
+	return starts
+}
+
+// wrapFrom wraps text from a line starting at lineStart, calling next with
+// the start of each following line until it returns false. Where a line
+// breaks depends only on where it starts, which lets an edit re-wrap only
+// until a line starts where it started before.
+func (m *measurer) wrapFrom(text []rune, maxW float32, lineStart int, next func(start int) bool) {
+	lastBreak := -1
 	x := float32(0)
-	for i := 0; i < len(text); i++ {
+	for i := lineStart; i < len(text); i++ {
 		r := text[i]
 		if breaksLine(r) {
 			x = m.step(x, r)
@@ -89,7 +101,9 @@ func (m *measurer) wrap(text []rune, maxW float32, starts []int) []int {
 		if lastBreak > lineStart {
 			brk = lastBreak
 		}
-		starts = append(starts, brk)
+		if !next(brk) {
+			return
+		}
 		lineStart, lastBreak = brk, -1
 		x = 0
 		for j := brk; j <= i; j++ {
@@ -98,12 +112,13 @@ func (m *measurer) wrap(text []rune, maxW float32, starts []int) []int {
 		if x > maxW && i > brk {
 			// The word's start was narrower than what came before it
 			// on the line: the rest of the word starts a line of its own.
-			starts = append(starts, i)
+			if !next(i) {
+				return
+			}
 			lineStart = i
 			x = m.step(0, r)
 		}
 	}
-	return starts
 }
 
 // breaksLine reports whether a line may wrap after r. No-break spaces don't.
