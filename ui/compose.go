@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -16,10 +15,14 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/store"
 )
 
-// composePane is where a message is written and sent. Only the widgets that
-// later code reads are fields.
+// composePane is where a message is written and sent. Send freezes the
+// message into the Outbox and frees the pane for the next one at once; the
+// tracker under the fields follows the message sent last (undo, progress,
+// the confirmation, a failure's fixes). Only the widgets that later code
+// reads are fields.
 type composePane struct {
 	w *window
 
@@ -33,25 +36,31 @@ type composePane struct {
 	removeButtons []*widget.Button // one per attachment, in order
 	total         *widget.Label
 
-	failure                       *failureView
-	openSettings, createPassword  *widget.Button
-	switchTo465, switchTLS, retry *widget.Button
-	status                        *widget.Label
-	activity                      *widget.Activity
-	send, cancel                  *widget.Button
-	question                      *question // the open "send anyway?" question, if any
+	// failure shows why the message in the pane cannot be sent as it is
+	// (a bad address, no account, a missing file): nothing was queued.
+	failure      *failureView
+	openSettings *widget.Button
+	status       *widget.Label // the draft's own state (saving failed, ...)
+	note         *widget.Label // calm notes, such as nothing to send
+	activity     *widget.Activity
+	send         *widget.Button
+	question     *question // the open "send anyway?" question, if any
+	tracker      *tracker
 
 	content fyne.CanvasObject
 
 	attachments []attachment
-	// busy is set while a send is being confirmed or is under way: Send
-	// does nothing then, so a message is never sent twice. Only the UI
-	// goroutine reads or writes it.
+	// busy is set while a send is being confirmed or frozen into the
+	// Outbox: Send does nothing then, so a message is never queued twice.
+	// Only the UI goroutine reads or writes it.
 	busy bool
-	stop context.CancelFunc
 	// loading is set while the fields are filled from a draft, which is
 	// not a change to save.
 	loading bool
+	// saver writes the draft in the pane; it holds the draft's lock.
+	saver *autosaver
+	// lastErr is the failure shown, for the fix that lands on its field.
+	lastErr error
 }
 
 // attachment is one file to send; size is read when it is added.
@@ -89,37 +98,23 @@ func newComposePane(w *window) *composePane {
 	p.addFile = widget.NewButtonWithIcon("Attach files…", theme.MailAttachmentIcon(), p.chooseFiles)
 	p.total = widget.NewLabel("")
 	p.attachList = container.NewVBox()
-	p.openSettings = widget.NewButtonWithIcon("Open Settings", theme.SettingsIcon(), func() { w.showSettings(w.settings.password) })
-	p.createPassword = widget.NewButtonWithIcon("Create app-specific password", theme.ComputerIcon(), w.openAppleID)
-	p.switchTo465 = widget.NewButtonWithIcon("Switch to 465 (SSL/TLS) and retry", theme.MailSendIcon(), func() {
-		a := w.account
-		a.Port, a.Security = mailer.ImplicitTLSPort, mailer.ImplicitTLS
-		p.retryWith(&a)
-	})
-	p.switchTLS = widget.NewButtonWithIcon("Switch encryption and retry", theme.MailSendIcon(), func() {
-		a := w.account
-		if a.Security == mailer.StartTLS {
-			a.Security = mailer.ImplicitTLS
-		} else {
-			a.Security = mailer.StartTLS
-		}
-		p.retryWith(&a)
-	})
-	p.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { p.retryWith(nil) })
-	p.failure = newFailureView(w, p.openSettings, p.createPassword, p.switchTo465, p.switchTLS, p.retry)
+	p.openSettings = widget.NewButtonWithIcon("Open Settings", theme.SettingsIcon(), func() { w.showSettingsFor(p.lastErr) })
+	p.failure = newFailureView(w, p.openSettings)
 
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
 	p.status.Hide()
+	p.note = widget.NewLabel("")
+	p.note.Wrapping = fyne.TextWrapWord
+	p.note.Hide()
 	p.activity = widget.NewActivity()
 	p.activity.Hide()
-	p.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), p.Cancel)
-	p.cancel.Hide()
 	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.Send)
 	p.send.Importance = widget.HighImportance
-	actions := container.NewBorder(nil, nil, container.NewHBox(p.addFile, p.total), container.NewHBox(p.activity, p.cancel, p.send))
+	actions := container.NewBorder(nil, nil, container.NewHBox(p.addFile, p.total), container.NewHBox(p.activity, p.send))
+	p.tracker = newTracker(w)
 
-	footer := container.NewVBox(p.attachList, p.failure.box, p.status, actions)
+	footer := container.NewVBox(p.attachList, p.failure.box, p.status, p.note, actions, p.tracker.box)
 	// A border layout given its objects in this order keeps the focus chain
 	// header, body, footer while the body takes the free space.
 	p.content = container.NewPadded(container.New(layout.NewBorderLayout(header, footer, nil, nil), header, p.body, footer))
@@ -181,9 +176,9 @@ func capitalize(s string) string {
 
 // showFrom shows the account's sender address.
 func (p *composePane) showFrom() {
-	a := p.w.account
+	a, has := p.w.acct.get()
 	switch {
-	case !p.w.hasAccount:
+	case !has:
 		p.from.SetText("No account yet: set it up in Settings")
 	case a.DisplayName != "":
 		p.from.SetText(fmt.Sprintf("%s <%s>", a.DisplayName, a.FromAddress()))
@@ -195,6 +190,9 @@ func (p *composePane) showFrom() {
 // draft is what the fields hold now.
 func (p *composePane) draft() Draft {
 	d := Draft{To: p.to.Text, Cc: p.cc.Text, Bcc: p.bcc.Text, Subject: p.subject.Text, Body: p.body.Text}
+	if p.saver != nil {
+		d.ID = p.saver.h.ID
+	}
 	for _, a := range p.attachments {
 		d.Attachments = append(d.Attachments, a.path)
 	}
@@ -214,8 +212,25 @@ func (p *composePane) setDraft(d Draft) {
 	for _, path := range d.Attachments {
 		p.attachments = append(p.attachments, attachment{path: path, pending: true})
 	}
-	// Their sizes are looked up when the window starts (window.start).
+	for _, l := range []*widget.Label{p.toErr, p.ccErr, p.bccErr} {
+		showError(l, nil)
+	}
 	p.refreshAttachments()
+}
+
+// edit makes the draft held by h the one in the pane, saving and letting go
+// of the one there before.
+func (p *composePane) edit(h *store.Handle, d Draft) {
+	if p.saver != nil {
+		old := p.saver
+		old.Changed(p.draft())
+		go old.Close()
+	}
+	p.saver = newAutosaver(p.w.d.Store, h, p.w.d.DraftDelay, p.w.draftSaved)
+	p.setDraft(d)
+	p.failure.Hide()
+	say(p.note, widget.MediumImportance, "")
+	p.statLater(p.pendingPaths())
 }
 
 // changed hands the draft to the autosaver after each edit.
@@ -223,11 +238,16 @@ func (p *composePane) changed() {
 	if p.loading {
 		return
 	}
-	p.w.drafts.Changed(p.draft())
-	// The last confirmation belongs to the message before this one.
-	if p.status.Importance == widget.SuccessImportance {
-		say(p.status, widget.MediumImportance, "")
+	if p.saver != nil {
+		p.saver.Changed(p.draft())
 	}
+	say(p.note, widget.MediumImportance, "")
+	// The confirmation of the message sent last stays until the next one
+	// is started.
+	if !p.draft().IsEmpty() {
+		p.tracker.messageStarted()
+	}
+	p.w.setTitle(p.subject.Text)
 }
 
 func (p *composePane) focus() {
@@ -274,7 +294,7 @@ func (p *composePane) statLater(paths []string) {
 	}
 	go func() {
 		found := statAttachments(paths)
-		fyne.Do(func() {
+		p.w.do(func() {
 			p.applyStats(found)
 			p.w.note(eventAttachments)
 		})
@@ -380,24 +400,21 @@ func (p *composePane) refreshAttachments() {
 	p.total.SetText(text)
 }
 
-// clear empties the pane for the next message.
-func (p *composePane) clear() {
-	p.setDraft(Draft{})
-	for _, l := range []*widget.Label{p.toErr, p.ccErr, p.bccErr} {
-		showError(l, nil)
-	}
-}
-
-// Send asks about a missing attachment or an empty subject, then sends the
-// draft in the background. While a send is being confirmed or is under way
-// it does nothing.
+// Send asks about a missing attachment or an empty subject, then freezes
+// the message into the Outbox. While a send is being confirmed or frozen it
+// does nothing, and on an empty pane it only says so: the confirmation of
+// the message sent before stays.
 func (p *composePane) Send() {
 	if p.busy {
 		return
 	}
 	d := p.draft()
+	if d.IsEmpty() {
+		say(p.note, widget.MediumImportance, "Nothing to send: this message is empty.")
+		return
+	}
 	if err := d.Validate(); err != nil {
-		p.showResult(err)
+		p.showFailure(err)
 		return
 	}
 	var asks []func(next func())
@@ -417,7 +434,7 @@ func (p *composePane) Send() {
 	var step func(i int)
 	step = func(i int) {
 		if i == len(asks) {
-			p.start(d, nil)
+			p.queue(d)
 			return
 		}
 		asks[i](func() { step(i + 1) })
@@ -439,146 +456,99 @@ func (p *composePane) ask(title, message string, back fyne.Focusable, next func(
 	})
 }
 
-// retryWith sends the current draft again without the questions, after
-// switching the account to a when a is not nil.
-func (p *composePane) retryWith(a *mailer.Account) {
-	if p.busy {
+// queue freezes d into the Outbox in the background: the message is
+// checked and encoded with the account as it is now, attachments read, and
+// the bytes written and synced before the draft leaves Drafts. The pane is
+// then free for the next message, and the tracker follows this one. It must
+// run with busy set.
+func (p *composePane) queue(d Draft) {
+	a, has := p.w.acct.get()
+	if !has {
+		p.busy = false
+		p.showFailure(&mailer.Error{Kind: mailer.KindInvalidAccount, Stage: mailer.StageValidate, Setting: mailer.SettingUsername,
+			Detail: "no account is set up yet: fill in the settings first"})
 		return
 	}
-	d := p.draft()
-	if err := d.Validate(); err != nil {
-		p.showResult(err)
-		return
-	}
-	if a != nil {
-		p.w.setAccount(*a)
-	}
-	p.busy = true
-	p.start(d, a)
-}
-
-// start sends d in the background; saveAccount, when set, is written to the
-// account file first. It must run with busy set.
-func (p *composePane) start(d Draft, saveAccount *mailer.Account) {
-	a := p.w.account
 	if err := a.Validate(); err != nil {
 		p.busy = false
-		p.showResult(err)
+		p.showFailure(err)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p.stop = cancel
 	p.failure.Hide()
-	say(p.status, widget.MediumImportance, "Connecting to "+a.Host+"…")
+	say(p.note, widget.MediumImportance, "")
 	p.activity.Show()
 	p.activity.Start()
 	p.send.Disable()
-	p.cancel.Enable()
-	p.cancel.Show()
-
-	password := p.w.sessionPassword
-	secrets, m, dir := p.w.d.Secrets, p.w.d.Mailer, p.w.d.ConfigDir
-	progress := func(r mailer.StageResult) {
-		fyne.Do(func() {
-			// Nothing overwrites "Cancelling…" or the outcome.
-			if t := progressText(r, a); t != "" && p.stop != nil && !p.cancel.Disabled() {
-				say(p.status, widget.MediumImportance, t)
-			}
-		})
-	}
+	saver := p.saver
+	st, hold := p.w.d.Store, p.w.undoDelay()
 	go func() {
-		var saveErr error
-		if saveAccount != nil {
-			saveErr = mailer.SaveAccount(dir, *saveAccount)
-		}
+		// Nothing the autosaver still has may land after the draft left.
+		saver.Stop()
 		var (
-			res *mailer.Result
-			err error
+			e    store.Entry
+			next *store.Handle
 		)
-		if password == "" {
-			password, err = secrets.Get(ctx, a.Username)
+		prepared, err := mailer.Prepare(a, d.Message())
+		if err == nil {
+			e, err = st.Queue(saver.h, d, prepared, hold)
 		}
 		if err == nil {
-			res, err = m.Send(ctx, a, password, d.Message(), progress)
+			saver.h.Release()
+			next, err = st.NewDraft()
+			if err != nil {
+				// Queued all the same; the pane gets a draft on the next
+				// start of one.
+				fyne.LogError("starting a new draft", err)
+				err = nil
+			}
 		}
-		fyne.Do(func() {
-			p.finished(d, res, err, saveErr)
-			p.w.note(eventSend)
+		p.w.do(func() {
+			p.queued(d, saver, e, next, err)
+			p.w.note(eventQueued)
 		})
 	}()
 }
 
-// Cancel stops the send under way. The widgets are updated before the
-// context is cancelled, so nothing here runs after the send has returned.
-func (p *composePane) Cancel() {
-	if p.stop == nil {
-		return
-	}
-	say(p.status, widget.MediumImportance, "Cancelling…")
-	p.cancel.Disable()
-	p.stop()
-}
-
-// finished shows how the send of d went.
-func (p *composePane) finished(d Draft, res *mailer.Result, err, saveErr error) {
-	p.stop = nil
+// queued shows the outcome of queue.
+func (p *composePane) queued(d Draft, saver *autosaver, e store.Entry, next *store.Handle, err error) {
 	p.busy = false
 	p.activity.Stop()
 	p.activity.Hide()
-	p.cancel.Hide()
 	p.send.Enable()
 	if err != nil {
-		p.showResult(err)
+		// The draft stays as it is; its autosaver goes on.
+		p.saver = newAutosaver(saver.st, saver.h, saver.delay, saver.saved)
+		p.saver.Changed(p.draft())
+		p.showFailure(err)
 		return
 	}
-	who := d.Recipients()
-	if len(who) == 0 && res != nil {
-		who = res.Recipients
+	if next != nil {
+		p.saver = newAutosaver(p.w.d.Store, next, p.w.d.DraftDelay, p.w.draftSaved)
 	}
-	msg := fmt.Sprintf("Sent to %s at %s.", strings.Join(who, ", "), p.w.d.Now().Format("15:04"))
-	if saveErr != nil {
-		msg += " The new port could not be saved in the account file: " + saveErr.Error()
+	// Whatever was typed while the message was being frozen is kept, as
+	// the next draft.
+	if now := p.draft(); now.Equal(d) {
+		p.setDraft(Draft{})
+	} else if p.saver != nil {
+		p.saver.Changed(now)
 	}
-	// Whatever was typed while the message was on its way is kept.
-	if p.draft().Equal(d) {
-		p.clear()
-		p.w.drafts.Discard()
-		p.focus()
-	}
-	say(p.status, widget.SuccessImportance, msg)
+	p.w.setTitle(p.subject.Text)
+	p.tracker.track(e)
+	p.w.runner.Wake()
+	p.w.outboxChanged()
+	p.focus()
 }
 
-// showResult shows a failed send in the pane, with the fixes that fit it.
-// The draft is left exactly as it is.
-func (p *composePane) showResult(err error) {
+// showFailure shows why the message in the pane was not queued.
+func (p *composePane) showFailure(err error) {
+	p.lastErr = err
+	fix := ""
 	var e *mailer.Error
-	errors.As(err, &e)
-	if mailer.KindOf(err) == mailer.KindCancelled {
-		p.failure.Hide()
-		if e != nil && e.Stage == mailer.StageAccepted {
-			say(p.status, widget.WarningImportance, "Cancelled after the upload: the server may have the message. Look in the Sent folder before you send it again.")
-		} else {
-			say(p.status, widget.MediumImportance, "Cancelled. The message was not sent.")
-		}
-		return
+	if errors.As(err, &e) {
+		fix = string(e.Fix())
 	}
-	say(p.status, widget.MediumImportance, "")
-	kind := mailer.KindOf(err)
-	setVisible(p.openSettings, kind == mailer.KindAuth || kind == mailer.KindKeychain ||
-		kind == mailer.KindInvalidAccount || kind == mailer.KindSenderRejected ||
-		kind == mailer.KindDNS || kind == mailer.KindConnectRefused || kind == mailer.KindTLSUnavailable)
-	setVisible(p.createPassword, kind == mailer.KindAuth)
-	setVisible(p.switchTo465, kind == mailer.KindConnectTimeout && p.w.account.Port == mailer.StartTLSPort)
-	setVisible(p.switchTLS, kind == mailer.KindTLSMode)
-	// A send that may have reached the server is not retried with one
-	// click: the message would arrive twice.
-	setVisible(p.retry, (kind == mailer.KindTemporary || kind == mailer.KindConnectionLost || kind == mailer.KindTimeout) &&
-		(e == nil || e.Stage != mailer.StageAccepted))
-	outcome := "Not sent"
-	if e != nil && e.Stage == mailer.StageAccepted {
-		outcome = "Perhaps sent"
-	}
-	p.failure.Show(outcome, err)
+	setVisible(p.openSettings, mailer.KindOf(err) == mailer.KindInvalidAccount || fix != "")
+	p.failure.Show("Not sent", err)
 }
 
 func setVisible(o fyne.CanvasObject, v bool) {

@@ -4,111 +4,40 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/store"
 )
 
-func TestDraftStore_SaveLoadRemove(t *testing.T) {
-	dir := t.TempDir()
-	s := newDraftStore(dir)
-	if d, err := s.Load(); err != nil || !d.IsEmpty() {
-		t.Fatalf("Load with no file = %+v, %v", d, err)
-	}
-	want := Draft{To: "Ann <ann@example.com>", Subject: "Hi", Body: "line 1\nline 2 ✓", Attachments: []string{"/tmp/a.pdf"}}
-	if err := s.Save(want); err != nil {
+func newTestSaver(t *testing.T, delay time.Duration, saved func(error)) (*store.Store, *autosaver) {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Load()
-	if err != nil || !got.Equal(want) {
-		t.Fatalf("Load = %+v, %v; want %+v", got, err, want)
-	}
-	fi, err := os.Stat(filepath.Join(dir, DraftFile))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("draft file mode %v, %v; want 0600", fi.Mode(), err)
-	}
-	if err := s.Remove(); err != nil {
+	h, err := st.NewDraft()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Remove(); err != nil {
-		t.Fatalf("removing twice: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, DraftFile)); !os.IsNotExist(err) {
-		t.Fatalf("file still there: %v", err)
-	}
+	return st, newAutosaver(st, h, delay, saved)
 }
 
-func TestDraftStore_EmptyDraftRemovesFile(t *testing.T) {
-	s := newDraftStore(t.TempDir())
-	if err := s.Save(Draft{Body: "x"}); err != nil {
-		t.Fatal(err)
+func lastDraft(st *store.Store) Draft {
+	d, _ := st.Drafts()
+	if len(d) == 0 {
+		return Draft{}
 	}
-	if err := s.Save(Draft{To: "  "}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(s.path); !os.IsNotExist(err) {
-		t.Fatalf("an empty draft should leave no file: %v", err)
-	}
-}
-
-// TestDraftStore_Atomic overwrites the draft many times while reading it:
-// every read sees one whole draft, and no temporary file is left behind.
-func TestDraftStore_Atomic(t *testing.T) {
-	dir := t.TempDir()
-	s := newDraftStore(dir)
-	big := strings.Repeat("x", 200_000)
-	if err := s.Save(Draft{Subject: "0", Body: big}); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := 1; i <= 50; i++ {
-			if err := s.Save(Draft{Subject: strings.Repeat("y", i), Body: big}); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
-	for i := 0; i < 200; i++ {
-		d, err := s.Load()
-		if err != nil {
-			t.Fatalf("read %d saw a broken draft: %v", i, err)
-		}
-		if d.Body != big {
-			t.Fatalf("read %d saw a partial body (%d bytes)", i, len(d.Body))
-		}
-	}
-	wg.Wait()
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 || entries[0].Name() != DraftFile {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		t.Errorf("folder holds %v, want only %s", names, DraftFile)
-	}
-}
-
-func TestDraftStore_CorruptFile(t *testing.T) {
-	s := newDraftStore(t.TempDir())
-	if err := os.WriteFile(s.path, []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Load(); err == nil || !strings.HasPrefix(err.Error(), "ui: ") {
-		t.Fatalf("Load of a corrupt file = %v", err)
-	}
+	return d[0]
 }
 
 func TestAutosaver_WritesNewestAfterDelay(t *testing.T) {
-	dir := t.TempDir()
 	saved := make(chan error, 16)
-	s := &autosaver{store: newDraftStore(dir), delay: 10 * time.Millisecond, saved: func(err error) { saved <- err }}
+	st, s := newTestSaver(t, 10*time.Millisecond, func(err error) { saved <- err })
+	defer s.Close()
 	s.Changed(Draft{Body: "a"})
 	s.Changed(Draft{Body: "ab"})
 	s.Changed(Draft{Body: "abc"})
@@ -116,17 +45,9 @@ func TestAutosaver_WritesNewestAfterDelay(t *testing.T) {
 		if err := <-saved; err != nil {
 			t.Fatal(err)
 		}
-		d, _ := s.store.Load()
-		if d.Body == "abc" {
+		if lastDraft(st).Body == "abc" {
 			break
 		}
-	}
-	s.Discard()
-	if err := <-saved; err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(s.store.path); !os.IsNotExist(err) {
-		t.Fatalf("Discard left the file: %v", err)
 	}
 }
 
@@ -135,7 +56,7 @@ func TestAutosaver_WritesNewestAfterDelay(t *testing.T) {
 // after the typing stops.
 func TestAutosaver_SteadyTypingIsSaved(t *testing.T) {
 	saved := make(chan error, 16)
-	s := &autosaver{store: newDraftStore(t.TempDir()), delay: 20 * time.Millisecond, saved: func(err error) { saved <- err }}
+	_, s := newTestSaver(t, 20*time.Millisecond, func(err error) { saved <- err })
 	defer s.Close()
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
@@ -156,116 +77,96 @@ func TestAutosaver_SteadyTypingIsSaved(t *testing.T) {
 }
 
 func TestAutosaver_CloseWritesPendingAtOnce(t *testing.T) {
-	s := &autosaver{store: newDraftStore(t.TempDir()), delay: time.Hour}
+	st, s := newTestSaver(t, time.Hour, nil)
 	s.Changed(Draft{Subject: "before quitting"})
 	s.Close()
-	if d, err := s.store.Load(); err != nil || d.Subject != "before quitting" {
-		t.Fatalf("after Close: %+v, %v", d, err)
+	if d := lastDraft(st); d.Subject != "before quitting" {
+		t.Fatalf("after Close: %+v", d)
+	}
+	// Its lock is released: another window may open it.
+	h, _, err := st.EditDraft(s.h.ID)
+	if err != nil {
+		t.Fatalf("the draft is still locked after Close: %v", err)
+	}
+	h.Release()
+}
+
+func TestAutosaver_StopDropsPending(t *testing.T) {
+	st, s := newTestSaver(t, time.Hour, nil)
+	s.Changed(Draft{Subject: "about to be sent"})
+	s.Stop()
+	s.Changed(Draft{Subject: "too late"})
+	s.Flush()
+	if d := lastDraft(st); !d.IsEmpty() {
+		t.Fatalf("saved after Stop: %+v", d)
 	}
 }
 
 func TestDraft_SavedAndRestored(t *testing.T) {
-	dir := t.TempDir()
+	dir, data := t.TempDir(), t.TempDir()
 	attachment := filepath.Join(t.TempDir(), "plan.pdf")
 	if err := os.WriteFile(attachment, []byte("%PDF"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, setup{account: icloudAccount(), password: testPassword, dir: dir, draftDelay: 10 * time.Millisecond})
+	h := newHarness(t, setup{account: icloudAccount(), password: testPassword, dir: dir, data: data, draftDelay: 10 * time.Millisecond})
 	want := Draft{To: "ann@example.com", Cc: "bob@example.org", Subject: "Plan", Body: "Hello,\nthe plan.", Attachments: []string{attachment}}
 	h.w.compose.addAttachments(want.Attachments)
 	h.wait(eventAttachments)
 	h.typeDraft(want)
-	store := newDraftStore(dir)
 	for {
 		h.wait(eventDraft)
-		if d, _ := store.Load(); d.Equal(want) {
+		if d := lastDraft(h.st); d.Equal(want) {
 			break
 		}
 	}
 	h.close()
 
-	// A new window restores it exactly, without writing it again.
-	h2 := newHarness(t, setup{account: icloudAccount(), password: testPassword, dir: dir, draftDelay: 10 * time.Millisecond})
+	// A new window restores it exactly.
+	h2 := newHarness(t, setup{account: icloudAccount(), password: testPassword, dir: dir, data: data, draftDelay: 10 * time.Millisecond})
 	p := h2.w.compose
 	if got := p.draft(); !got.Equal(want) {
 		t.Fatalf("restored %+v, want %+v", got, want)
 	}
+	h2.wait(eventAttachments)
 	if p.total.Text == "" || len(p.removeButtons) != 1 {
 		t.Errorf("attachment not shown after restore: %q", p.total.Text)
 	}
 
-	// Typing more saves again; a send removes the file.
+	// Typing more saves again; a send takes it out of Drafts for good.
 	test.Type(p.body, "More. ")
 	want = p.draft()
-	if !strings.Contains(want.Body, "More. ") {
-		t.Fatalf("body %q", want.Body)
-	}
 	for {
 		h2.wait(eventDraft)
-		if d, _ := store.Load(); d.Equal(want) {
+		if d := lastDraft(h2.st); d.Equal(want) {
 			break
 		}
 	}
-	h2.shortcut(ctrlEnter)
-	h2.wait(eventSend)
-	h2.wait(eventDraft)
-	if _, err := os.Stat(store.path); !os.IsNotExist(err) {
-		t.Fatalf("draft still saved after the send: %v", err)
+	h2.sendAndWait()
+	if drafts, _ := h2.st.Drafts(); len(drafts) != 0 {
+		t.Fatalf("drafts after the send: %+v", drafts)
+	}
+	h2.close()
+	h3 := newHarness(t, setup{account: icloudAccount(), password: testPassword, dir: dir, data: data})
+	if d := h3.w.compose.draft(); !d.IsEmpty() {
+		t.Fatalf("a sent message came back as a draft: %+v", d)
 	}
 }
 
-func TestDraft_FailedSendKeepsDraftFile(t *testing.T) {
-	dir := t.TempDir()
-	m := &fakeMailer{sendErrs: []error{&mailer.Error{Kind: mailer.KindTemporary, Stage: mailer.StageSender}}}
-	h := newHarness(t, setup{account: icloudAccount(), password: testPassword, dir: dir, mailer: m})
-	d := Draft{To: "ann@example.com", Subject: "s", Body: "b"}
-	h.typeDraft(d)
-	h.shortcut(ctrlEnter)
-	h.wait(eventSend)
-	h.close() // writes what is pending at once
-	if got, err := newDraftStore(dir).Load(); err != nil || !got.Equal(d) {
-		t.Fatalf("draft after a failed send and close: %+v, %v", got, err)
+func TestDraft_LegacyFileMigrated(t *testing.T) {
+	dir, data := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, LegacyDraftFile), []byte(`{"to":"ann@example.com","subject":"old"}`), 0o600); err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestDraft_MentionsAttachment(t *testing.T) {
-	for _, tc := range []struct {
-		body string
-		want bool
-	}{
-		{"I attached the file", true},
-		{"See the attachment.", true},
-		{"Attachments below", true},
-		{"Please find the invoice enclosed.", true},
-		{"> see attached\nthanks", false},
-		{"   > attach\n", false},
-		{"This is unattached text", false},
-		{"nothing here", false},
-	} {
-		if got := (Draft{Body: tc.body}).MentionsAttachment(); got != tc.want {
-			t.Errorf("MentionsAttachment(%q) = %v, want %v", tc.body, got, tc.want)
-		}
+	st, err := store.Open(data)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestDraft_Validate(t *testing.T) {
-	for _, tc := range []struct {
-		d       Draft
-		wantErr string
-	}{
-		{Draft{To: "a@example.com"}, ""},
-		{Draft{Bcc: "Ann <a@example.com>; b@example.org"}, ""},
-		{Draft{}, "no recipients"},
-		{Draft{To: "a@example.com", Cc: "bob@"}, `Cc: "bob@"`},
-	} {
-		err := tc.d.Validate()
-		switch {
-		case tc.wantErr == "" && err != nil:
-			t.Errorf("Validate(%+v) = %v", tc.d, err)
-		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-			t.Errorf("Validate(%+v) = %v, want %q", tc.d, err, tc.wantErr)
-		case err != nil && mailer.KindOf(err) != mailer.KindInvalidMessage:
-			t.Errorf("kind %s", mailer.KindOf(err))
-		}
+	if err := st.MigrateDraft(filepath.Join(dir, LegacyDraftFile)); err != nil {
+		t.Fatal(err)
 	}
+	h := newHarness(t, setup{account: icloudAccount(), password: testPassword, dir: dir, data: data})
+	if d := h.w.compose.draft(); d.Subject != "old" || d.To != "ann@example.com" {
+		t.Fatalf("the old draft is not in the pane: %+v", d)
+	}
+	_ = mailer.KindAuth
 }

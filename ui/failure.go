@@ -113,13 +113,14 @@ func failureReport(e *mailer.Error, err error) string {
 // them.
 type question struct {
 	d       *dialog.CustomDialog
+	win     fyne.Window
 	yes, no *widget.Button
 }
 
 // newQuestion shows a question over win; answer gets true for yes. It is
 // called once, after the dialog is hidden.
 func newQuestion(win fyne.Window, title, message, yes, no string, answer func(bool)) *question {
-	q := &question{}
+	q := &question{win: win}
 	q.d = dialog.NewCustomWithoutButtons(title, widget.NewLabel(message), win)
 	answered := false
 	reply := func(ok bool) {
@@ -142,6 +143,16 @@ func newQuestion(win fyne.Window, title, message, yes, no string, answer func(bo
 	q.d.SetButtons([]fyne.CanvasObject{q.no, q.yes})
 	q.d.Show()
 	win.Canvas().Focus(q.yes)
+	return q
+}
+
+// defaultNo makes "no" the answer that is offered first (focused, so Space
+// and Enter give it): for questions whose "yes" cannot be taken back.
+func (q *question) defaultNo() *question {
+	q.yes.Importance, q.no.Importance = widget.MediumImportance, widget.HighImportance
+	q.yes.Refresh()
+	q.no.Refresh()
+	q.win.Canvas().Focus(q.no)
 	return q
 }
 

@@ -1,8 +1,14 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net/mail"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,13 +18,38 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/store"
 )
 
-// sendCall is one call of fakeMailer.Send.
+// sendCall is one call of fakeMailer.Send or Check.
 type sendCall struct {
 	Account  mailer.Account
 	Password string
-	Message  mailer.Message
+	From     string
+	To       []string // the envelope's recipients
+	Raw      []byte   // the message as it would go out
+}
+
+// message parses the message sent: its header and its body, decoded.
+func (c sendCall) message(t *testing.T) (mail.Header, string) {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(c.Raw))
+	if err != nil {
+		t.Fatalf("the message sent does not parse: %v\n%s", err, c.Raw)
+	}
+	body, _ := io.ReadAll(m.Body)
+	if strings.EqualFold(m.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		body, _ = io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+	}
+	return m.Header, strings.ReplaceAll(string(body), "\r\n", "\n")
+}
+
+// subject is the decoded Subject of the message sent.
+func (c sendCall) subject(t *testing.T) string {
+	t.Helper()
+	h, _ := c.message(t)
+	s, _ := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+	return s
 }
 
 // fakeMailer records what it is asked to send and check. Each call takes
@@ -35,9 +66,18 @@ type fakeMailer struct {
 	checkHook func(ctx context.Context, progress func(mailer.StageResult)) error
 }
 
-func (f *fakeMailer) Send(ctx context.Context, a mailer.Account, pw string, m mailer.Message, progress func(mailer.StageResult)) (*mailer.Result, error) {
+func (f *fakeMailer) Send(ctx context.Context, a mailer.Account, pwf mailer.PasswordFunc, out *mailer.Outgoing, progress func(mailer.StageResult)) (*mailer.Result, error) {
+	// As the real client, no password means no login and nothing sent.
+	pw, perr := pwf(ctx)
+	if perr != nil {
+		return nil, perr
+	}
+	var raw bytes.Buffer
+	if _, err := out.Content.WriteTo(&raw); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
-	f.sends = append(f.sends, sendCall{a, pw, m})
+	f.sends = append(f.sends, sendCall{Account: a, Password: pw, From: out.From, To: out.Recipients, Raw: raw.Bytes()})
 	var err error
 	if len(f.sendErrs) > 0 {
 		err, f.sendErrs = f.sendErrs[0], f.sendErrs[1:]
@@ -52,11 +92,17 @@ func (f *fakeMailer) Send(ctx context.Context, a mailer.Account, pw string, m ma
 	if err != nil {
 		return nil, err
 	}
+	if out.BeforeDot != nil {
+		if err := out.BeforeDot(); err != nil {
+			return nil, err
+		}
+	}
 	progress(mailer.StageResult{Stage: mailer.StageLogin, OK: true})
-	return &mailer.Result{MessageID: "1@test", Reply: "250 2.0.0 Ok: queued"}, nil
+	return &mailer.Result{MessageID: out.MessageID, Recipients: out.Recipients, Reply: "250 2.0.0 Ok: queued"}, nil
 }
 
-func (f *fakeMailer) Check(ctx context.Context, a mailer.Account, pw string, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {
+func (f *fakeMailer) Check(ctx context.Context, a mailer.Account, pwf mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {
+	pw, perr := pwf(ctx)
 	f.mu.Lock()
 	f.checks = append(f.checks, sendCall{Account: a, Password: pw})
 	var err error
@@ -65,6 +111,9 @@ func (f *fakeMailer) Check(ctx context.Context, a mailer.Account, pw string, pro
 	}
 	hook := f.checkHook
 	f.mu.Unlock()
+	if perr != nil {
+		return nil, perr
+	}
 	if hook != nil {
 		if herr := hook(ctx, progress); herr != nil {
 			return nil, herr
@@ -180,11 +229,14 @@ const (
 type harness struct {
 	t       *testing.T
 	app     fyne.App
-	dir     string
+	dir     string // the config folder
+	data    string // the store's folder
+	st      *store.Store
 	w       *window
 	mailer  *fakeMailer
 	secrets *fakeSecrets
 	events  chan string
+	calls   chan func()    // work back from the background, run by wait
 	early   map[string]int // reported but not yet waited for
 	closed  bool
 
@@ -199,6 +251,8 @@ type setup struct {
 	password   string          // stored for account.Username when not ""
 	draftDelay time.Duration   // 0: an hour, so no test writes by surprise
 	dir        string          // "": a new temporary folder
+	data       string          // the store's folder; "": a new temporary folder
+	undo       time.Duration   // the undo delay (0: off)
 	secrets    *fakeSecrets
 	mailer     *fakeMailer
 	noWait     bool // do not wait for the startup lookup
@@ -212,11 +266,21 @@ func icloudAccount() *mailer.Account {
 
 func newHarness(t *testing.T, s setup) *harness {
 	t.Helper()
-	h := &harness{t: t, app: test.NewTempApp(t), dir: s.dir, events: make(chan string, 256), early: map[string]int{},
+	h := &harness{t: t, app: test.NewTempApp(t), dir: s.dir, events: make(chan string, 256), calls: make(chan func(), 4096), early: map[string]int{},
 		secrets: s.secrets, mailer: s.mailer}
 	if h.dir == "" {
 		h.dir = t.TempDir()
 	}
+	h.data = s.data
+	if h.data == "" {
+		h.data = t.TempDir()
+	}
+	st, err := store.Open(h.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.st = st
+	h.app.Preferences().SetInt(prefUndoDelay, int(s.undo/time.Second))
 	if h.secrets == nil {
 		h.secrets = newFakeSecrets()
 	}
@@ -239,7 +303,9 @@ func newHarness(t *testing.T, s setup) *harness {
 		App:       h.app,
 		Mailer:    h.mailer,
 		Secrets:   h.secrets,
+		Store:     st,
 		ConfigDir: h.dir,
+		Poll:      time.Hour,
 		OpenURL: func(u *url.URL) error {
 			h.urlMu.Lock()
 			defer h.urlMu.Unlock()
@@ -248,6 +314,7 @@ func newHarness(t *testing.T, s setup) *harness {
 		},
 		Now:        func() time.Time { return time.Date(2026, 11, 25, 14, 2, 0, 0, time.UTC) },
 		DraftDelay: delay,
+		do:         func(f func()) { h.calls <- f },
 	})
 	h.w.event = func(ev string) { h.events <- ev }
 	t.Cleanup(h.close)
@@ -277,6 +344,8 @@ func (h *harness) wait(event string) {
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
+		case f := <-h.calls:
+			f()
 		case ev := <-h.events:
 			if ev == event {
 				return
@@ -284,6 +353,38 @@ func (h *harness) wait(event string) {
 			h.early[ev]++
 		case <-timeout:
 			h.t.Fatalf("timed out waiting for %q", event)
+		}
+	}
+}
+
+// until runs the work back from the background, as it comes, until cond
+// holds; it fails the test after 10 s.
+func (h *harness) until(what string, cond func() bool) {
+	h.t.Helper()
+	timeout := time.After(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case f := <-h.calls:
+			f()
+		case ev := <-h.events:
+			h.early[ev]++
+		case <-tick.C:
+		case <-timeout:
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// pump runs the work back from the background that is ready now.
+func (h *harness) pump() {
+	for {
+		select {
+		case f := <-h.calls:
+			f()
+		default:
+			return
 		}
 	}
 }

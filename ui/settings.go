@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -50,58 +51,22 @@ func (s Settings) PasswordNote() string {
 	return "This looks like an Apple ID password; iCloud needs an app-specific password (xxxx-xxxx-xxxx-xxxx)."
 }
 
-// usernameError says what is wrong with the username as typed so far, or nil.
-// On iCloud the username is the full address.
-func usernameError(a mailer.Account) error {
-	u := strings.TrimSpace(a.Username)
-	if u == "" || !a.IsICloud() {
+// fieldError says what is wrong with one setting as typed so far, or nil
+// while it is empty: the rules are mailer's, the same as the command line's.
+func fieldError(a mailer.Account, f mailer.Setting, typed string) error {
+	if strings.TrimSpace(typed) == "" {
 		return nil
 	}
-	if !isBareAddress(u) {
-		return fmt.Errorf("use your full iCloud address, like name@icloud.com")
+	err := a.ValidateSetting(f)
+	var e *mailer.Error
+	if errors.As(err, &e) {
+		return errors.New(e.Detail)
 	}
-	return nil
+	return err
 }
-
-func fromError(from string) error {
-	from = strings.TrimSpace(from)
-	if from == "" || isBareAddress(from) {
-		return nil
-	}
-	return fmt.Errorf("%q is not an email address", from)
-}
-
-func isBareAddress(s string) bool {
-	addrs, err := mailer.ParseAddressList(s)
-	return err == nil && len(addrs) == 1 && addrs[0].Address == s
-}
-
-func portError(s string) error {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("the port is a number from 1 to 65535 (iCloud: 587 or 465)")
-	}
-	return nil
-}
-
-// The port and encryption choices; each sets both.
-const (
-	choiceStartTLS = "587 · STARTTLS (recommended)"
-	choiceSSL      = "465 · SSL/TLS"
-)
 
 // appleIDURL is where app-specific passwords are made.
 const appleIDURL = "https://appleid.apple.com/account/manage"
-
-// passwordState is what the keychain said about the account's password.
-type passwordState int
-
-const (
-	passwordUnknown     passwordState = iota // not looked up (yet)
-	passwordStored                           // in the keychain
-	passwordMissing                          // none stored
-	passwordUnavailable                      // no keychain, or it did not answer
-)
 
 // settingsPane edits the account and the password, checks the login and
 // stores the password. Only the widgets that later code reads are fields.
@@ -129,6 +94,8 @@ type settingsPane struct {
 	saveAnyway, failureCreatePassword *widget.Button
 	checklist                         *checklist
 
+	undoDelay *widget.Select
+
 	content fyne.CanvasObject
 
 	// busy is set while a check, save, test email or keychain call runs;
@@ -144,14 +111,13 @@ func newSettingsPane(w *window) *settingsPane {
 	p.host.OnChanged = func(string) { p.fieldsChanged() }
 	p.defaults = widget.NewButton("Use iCloud defaults", p.useICloudDefaults)
 	p.port = widget.NewEntry()
-	p.port.OnChanged = func(s string) { showError(p.portErr, portError(s)) }
+	p.port.OnChanged = func(s string) { showError(p.portErr, fieldError(p.settings().Account, mailer.SettingPort, s)) }
 	p.portErr = errorLabel()
-	p.security = widget.NewRadioGroup([]string{choiceStartTLS, choiceSSL}, func(choice string) {
-		switch choice {
-		case choiceStartTLS:
-			p.port.SetText(strconv.Itoa(mailer.StartTLSPort))
-		case choiceSSL:
-			p.port.SetText(strconv.Itoa(mailer.ImplicitTLSPort))
+	p.security = widget.NewRadioGroup([]string{mailer.StartTLS.Choice(), mailer.ImplicitTLS.Choice()}, func(choice string) {
+		for _, sec := range []mailer.Security{mailer.StartTLS, mailer.ImplicitTLS} {
+			if choice == sec.Choice() {
+				p.port.SetText(strconv.Itoa(sec.UsualPort()))
+			}
 		}
 	})
 	p.security.Required = true
@@ -163,7 +129,7 @@ func newSettingsPane(w *window) *settingsPane {
 	p.usernameErr = errorLabel()
 	p.from = widget.NewEntry()
 	p.from.SetPlaceHolder("Same as the username; or an alias of this account")
-	p.from.OnChanged = func(s string) { showError(p.fromErr, fromError(s)) }
+	p.from.OnChanged = func(s string) { showError(p.fromErr, fieldError(p.settings().Account, mailer.SettingFrom, s)) }
 	p.fromErr = errorLabel()
 	p.displayName = widget.NewEntry()
 	p.displayName.SetPlaceHolder("Your name, as recipients see it")
@@ -197,6 +163,15 @@ func newSettingsPane(w *window) *settingsPane {
 	p.failure = newFailureView(w, p.saveAnyway, p.failureCreatePassword)
 	p.checklist = newChecklist()
 
+	p.undoDelay = widget.NewSelect(undoDelayChoices(), func(choice string) {
+		for _, s := range undoDelays {
+			if undoDelayChoice(s) == choice {
+				w.d.App.Preferences().SetInt(prefUndoDelay, s)
+			}
+		}
+	})
+	p.undoDelay.SetSelected(undoDelayChoice(int(w.undoDelay() / time.Second)))
+
 	intro := widget.NewLabel("iCloud Mail takes your full iCloud address as the username and an app-specific password, not your Apple ID password.")
 	intro.Wrapping = fyne.TextWrapWord
 	portBox := container.NewGridWrap(fyne.NewSize(96, p.port.MinSize().Height), p.port)
@@ -209,6 +184,7 @@ func newSettingsPane(w *window) *settingsPane {
 		fieldLabel("Name"), p.displayName,
 		fieldLabel("Password"), container.NewVBox(container.NewBorder(nil, nil, nil, p.createPassword, p.password), p.passwordNote),
 		fieldLabel("Keychain"), container.NewVBox(p.keychain, container.NewHBox(p.forget, p.sessionOnly)),
+		fieldLabel("Undo send"), container.NewHBox(p.undoDelay),
 	)
 	buttons := container.NewHBox(p.save, p.test, p.testEmail, layout.NewSpacer(), p.activity, p.cancel)
 	// The form scrolls; the buttons and what they report stay in view.
@@ -216,9 +192,47 @@ func newSettingsPane(w *window) *settingsPane {
 	results := container.NewPadded(container.NewVBox(buttons, p.status, p.failure.box, p.checklist.box))
 	p.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), results), nil, nil, fields)
 
-	p.showAccount(w.account)
+	a, _ := w.acct.get()
+	p.showAccount(a)
 	p.showKeychain()
 	return p
+}
+
+// undoDelayChoice is how the undo delay of s seconds is offered.
+func undoDelayChoice(s int) string {
+	if s == 0 {
+		return "Off: send at once"
+	}
+	return fmt.Sprintf("%d seconds to undo a send", s)
+}
+
+func undoDelayChoices() []string {
+	out := make([]string, len(undoDelays))
+	for i, s := range undoDelays {
+		out[i] = undoDelayChoice(s)
+	}
+	return out
+}
+
+// field is the entry of setting f, for the fix of a failure to land on.
+func (p *settingsPane) field(f mailer.Setting) fyne.Focusable {
+	switch f {
+	case mailer.SettingHost:
+		return p.host
+	case mailer.SettingPort, mailer.SettingSecurity:
+		// The encryption is a choice of two; the port beside it is what
+		// the user types when the choice is not enough.
+		return p.port
+	case mailer.SettingUsername:
+		return p.username
+	case mailer.SettingFrom:
+		return p.from
+	case mailer.SettingDisplayName:
+		return p.displayName
+	case mailer.SettingPassword:
+		return p.password
+	}
+	return nil
 }
 
 func heading(s string) *widget.Label {
@@ -231,11 +245,7 @@ func heading(s string) *widget.Label {
 // showAccount fills the fields from a; the password field is left alone.
 func (p *settingsPane) showAccount(a mailer.Account) {
 	p.host.SetText(a.Host)
-	if a.Security == mailer.ImplicitTLS {
-		p.security.SetSelected(choiceSSL)
-	} else {
-		p.security.SetSelected(choiceStartTLS)
-	}
+	p.security.SetSelected(a.Security.Choice())
 	// After the choice, which sets the port of its own.
 	p.port.SetText(strconv.Itoa(a.Port))
 	p.username.SetText(a.Username)
@@ -246,7 +256,7 @@ func (p *settingsPane) showAccount(a mailer.Account) {
 func (p *settingsPane) useICloudDefaults() {
 	d := mailer.DefaultAccount()
 	p.host.SetText(d.Host)
-	p.security.SetSelected(choiceStartTLS)
+	p.security.SetSelected(d.Security.Choice())
 	p.port.SetText(strconv.Itoa(d.Port))
 }
 
@@ -254,7 +264,7 @@ func (p *settingsPane) useICloudDefaults() {
 func (p *settingsPane) settings() Settings {
 	port, _ := strconv.Atoi(strings.TrimSpace(p.port.Text))
 	sec := mailer.StartTLS
-	if p.security.Selected == choiceSSL {
+	if p.security.Selected == mailer.ImplicitTLS.Choice() {
 		sec = mailer.ImplicitTLS
 	}
 	s := Settings{
@@ -268,7 +278,7 @@ func (p *settingsPane) settings() Settings {
 		},
 		Password: p.password.Text,
 	}
-	s.UseStored = s.Password == "" && (p.w.keychainState == passwordStored || p.w.sessionPassword != "")
+	s.UseStored = s.Password == "" && p.w.acct.hasPassword()
 	return s
 }
 
@@ -276,7 +286,7 @@ func (p *settingsPane) settings() Settings {
 // password as they are typed.
 func (p *settingsPane) fieldsChanged() {
 	s := p.settings()
-	showError(p.usernameErr, usernameError(s.Account))
+	showError(p.usernameErr, fieldError(s.Account, mailer.SettingUsername, s.Account.Username))
 	note := s.PasswordNote()
 	p.passwordNote.SetText(note)
 	setVisible(p.passwordNote, note != "")
@@ -284,29 +294,30 @@ func (p *settingsPane) fieldsChanged() {
 
 // showKeychain says whether a password is stored, and offers what fits.
 func (p *settingsPane) showKeychain() {
-	w := p.w
+	state, kerr, session := p.w.acct.state()
+	_, has := p.w.acct.get()
 	p.forget.Hide()
 	p.sessionOnly.Hide()
 	p.keychain.Importance = widget.MediumImportance
 	switch {
-	case w.sessionPassword != "":
+	case session:
 		p.keychain.SetText("The password is kept for this session only; Postcard forgets it when it closes.")
 		p.forget.Show()
-	case w.keychainState == passwordStored:
+	case state == passwordStored:
 		p.keychain.SetText("Password stored in the keychain.")
 		p.password.SetPlaceHolder("Stored in the keychain; type a new one to replace it")
 		p.forget.Show()
-	case w.keychainState == passwordUnavailable:
+	case state == passwordUnavailable:
 		msg := "The keychain is not available or is locked."
 		var e *mailer.Error
-		if errors.As(w.keychainErr, &e) && e.Detail != "" {
+		if errors.As(kerr, &e) && e.Detail != "" {
 			msg = sentence(e.Detail) // says the same, with the cause
 		}
 		msg += " Postcard cannot store the password there."
 		p.keychain.SetText(msg)
 		p.keychain.Importance = widget.WarningImportance
 		p.sessionOnly.Show()
-	case w.keychainState == passwordUnknown && w.hasAccount:
+	case state == passwordUnknown && has:
 		p.keychain.SetText("Looking for a stored password…")
 	default:
 		p.keychain.SetText("No password stored.")
@@ -371,22 +382,22 @@ func (p *settingsPane) source(s Settings) passwordSource {
 	switch {
 	case s.Password != "":
 		return fromTyped
-	case p.w.sessionPassword != "":
+	case p.w.acct.sessionPassword() != "":
 		return fromSession
 	}
 	return fromKeychain
 }
 
-// passwordFor returns s's password; it reads the keychain, so it runs in
-// the background.
-func passwordFor(ctx context.Context, secrets Secrets, src passwordSource, s Settings, session, storedUser string) (string, error) {
+// passwordFor is where s's password comes from for a check or a test
+// email; the keychain is read while connecting.
+func passwordFor(secrets Secrets, src passwordSource, s Settings, session, storedUser string) mailer.PasswordFunc {
 	switch src {
 	case fromTyped:
-		return s.Password, nil
+		return mailer.Password(s.Password)
 	case fromSession:
-		return session, nil
+		return mailer.Password(session)
 	}
-	return secrets.Get(ctx, storedUser)
+	return func(ctx context.Context) (string, error) { return secrets.Get(ctx, storedUser) }
 }
 
 // failed shows err from a settings operation; cancelled is only a status.
@@ -405,7 +416,7 @@ func (p *settingsPane) failed(outcome string, err error, saveAnyway bool) {
 // for a check, to the checklist.
 func (p *settingsPane) progress(a mailer.Account, check bool) func(mailer.StageResult) {
 	return func(r mailer.StageResult) {
-		fyne.Do(func() {
+		p.w.do(func() {
 			if p.stop == nil || p.cancel.Disabled() {
 				return
 			}
@@ -482,17 +493,15 @@ func (p *settingsPane) Test() {
 // outcome on the UI goroutine.
 func (p *settingsPane) runCheck(s Settings, status string, done func(error)) {
 	src := p.source(s)
-	session, storedUser := p.w.sessionPassword, p.w.account.Username
+	session := p.w.acct.sessionPassword()
+	saved, _ := p.w.acct.get()
+	storedUser := saved.Username
 	secrets, m := p.w.d.Secrets, p.w.d.Mailer
 	ctx := p.begin(status)
 	progress := p.progress(s.Account, true)
 	go func() {
-		var stages []mailer.StageResult
-		pw, err := passwordFor(ctx, secrets, src, s, session, storedUser)
-		if err == nil {
-			stages, err = m.Check(ctx, s.Account, pw, progress)
-		}
-		fyne.Do(func() {
+		stages, err := m.Check(ctx, s.Account, passwordFor(secrets, src, s, session, storedUser), progress)
+		p.w.do(func() {
 			p.end()
 			p.checklist.finish(stages, err)
 			done(err)
@@ -513,9 +522,10 @@ func (p *settingsPane) SaveAnyway() {
 // store puts the password in the keychain (moving it when the username
 // changed) and writes the account file, in the background.
 func (p *settingsPane) store(s Settings) {
-	old, hadAccount := p.w.account, p.w.hasAccount
+	old, hadAccount := p.w.acct.get()
 	src := p.source(s)
-	hadStored := p.w.keychainState == passwordStored
+	state, _, _ := p.w.acct.state()
+	hadStored := state == passwordStored
 	secrets, dir := p.w.d.Secrets, p.w.d.ConfigDir
 	ctx := p.begin("Saving…")
 	go func() {
@@ -543,7 +553,7 @@ func (p *settingsPane) store(s Settings) {
 		if mailer.KindOf(kerr) != mailer.KindCancelled {
 			ferr = mailer.SaveAccount(dir, s.Account)
 		}
-		fyne.Do(func() {
+		p.w.do(func() {
 			p.end()
 			p.stored(s, src, kerr, ferr)
 			p.w.note(eventSave)
@@ -561,23 +571,23 @@ func (p *settingsPane) stored(s Settings, src passwordSource, kerr, ferr error) 
 		p.failed("Not saved", ferr, false)
 		return
 	}
-	p.w.setAccount(s.Account)
+	p.w.acct.set(s.Account)
 	switch {
 	case kerr == nil && src == fromTyped:
-		p.w.keychainState, p.w.keychainErr = passwordStored, nil
-		p.w.sessionPassword = ""
+		p.w.acct.setKeychain(passwordStored, nil)
+		p.w.acct.setSession("")
 		p.password.SetText("")
 	case kerr == nil:
 		// Nothing new to store: the stored or session password stays.
 	case errors.Is(kerr, mailer.ErrKeychainUnavailable) || errors.Is(kerr, mailer.ErrKeychainTimeout):
-		p.w.keychainState, p.w.keychainErr = passwordUnavailable, kerr
+		p.w.acct.setKeychain(passwordUnavailable, kerr)
 	default:
 		p.showKeychain()
 		p.failed("Password not stored", kerr, false)
 		return
 	}
 	p.showKeychain()
-	if p.w.keychainState == passwordUnavailable && p.w.sessionPassword == "" {
+	if state, _, session := p.w.acct.state(); state == passwordUnavailable && !session {
 		say(p.status, widget.WarningImportance, "The account is saved, but the keychain could not store the password. Use it for this session only, or fix the keychain and save again.")
 		return
 	}
@@ -592,7 +602,9 @@ func (p *settingsPane) SendTestEmail() {
 		return
 	}
 	src := p.source(s)
-	session, storedUser := p.w.sessionPassword, p.w.account.Username
+	session := p.w.acct.sessionPassword()
+	saved, _ := p.w.acct.get()
+	storedUser := saved.Username
 	secrets, m := p.w.d.Secrets, p.w.d.Mailer
 	to := s.Account.FromAddress()
 	msg := mailer.Message{
@@ -604,11 +616,12 @@ func (p *settingsPane) SendTestEmail() {
 	ctx := p.begin("Sending a test email to " + to + "…")
 	progress := p.progress(s.Account, false)
 	go func() {
-		pw, err := passwordFor(ctx, secrets, src, s, session, storedUser)
+		pw := passwordFor(secrets, src, s, session, storedUser)
+		prepared, err := mailer.Prepare(s.Account, msg)
 		if err == nil {
-			_, err = m.Send(ctx, s.Account, pw, msg, progress)
+			_, err = m.Send(ctx, s.Account, pw, prepared.Outgoing(), progress)
 		}
-		fyne.Do(func() {
+		p.w.do(func() {
 			p.end()
 			if err != nil {
 				p.failed("Not sent", err, false)
@@ -625,10 +638,11 @@ func (p *settingsPane) Forget() {
 	if p.busy {
 		return
 	}
-	user := p.w.account.Username
-	if p.w.sessionPassword != "" || user == "" || p.w.keychainState != passwordStored {
-		p.w.sessionPassword = ""
-		p.showKeychain()
+	saved, _ := p.w.acct.get()
+	user := saved.Username
+	state, _, session := p.w.acct.state()
+	if session || user == "" || state != passwordStored {
+		p.w.acct.setSession("")
 		say(p.status, widget.MediumImportance, "The password is forgotten.")
 		return
 	}
@@ -636,13 +650,12 @@ func (p *settingsPane) Forget() {
 	ctx := p.begin("Removing the password from the keychain…")
 	go func() {
 		err := secrets.Delete(ctx, user)
-		fyne.Do(func() {
+		p.w.do(func() {
 			p.end()
 			if err != nil && !errors.Is(err, mailer.ErrPasswordNotFound) {
 				p.failed("Not removed", err, false)
 			} else {
-				p.w.keychainState, p.w.keychainErr = passwordMissing, nil
-				p.showKeychain()
+				p.w.acct.setKeychain(passwordMissing, nil)
 				say(p.status, widget.MediumImportance, "The password is removed from the keychain.")
 			}
 			p.w.note(eventForget)
@@ -663,174 +676,9 @@ func (p *settingsPane) UseForSession() {
 		p.failed("Not used", err, false)
 		return
 	}
-	p.w.sessionPassword = s.Password
-	p.w.setAccount(s.Account)
+	p.w.acct.setSession(s.Password)
+	p.w.acct.set(s.Account)
 	p.password.SetText("")
 	p.showKeychain()
 	say(p.status, widget.SuccessImportance, "Postcard will use this password until it closes.")
-}
-
-// checklist shows the stages of a login, each ticked or crossed, with the
-// hint under the one that failed.
-type checklist struct {
-	box  *fyne.Container
-	rows []*checkRow
-}
-
-// checkRow is one line of the checklist; state is what its icon shows.
-type checkRow struct {
-	stages []mailer.Stage // the session stages this row stands for
-	name   string
-	state  rowState
-	icon   *widget.Icon
-	label  *widget.Label
-	hint   *widget.Label
-}
-
-type rowState int
-
-const (
-	rowPending rowState = iota
-	rowOK
-	rowFailed
-	rowNotTried
-)
-
-func newChecklist() *checklist {
-	c := &checklist{box: container.NewVBox(heading("Connection test"))}
-	for _, r := range []*checkRow{
-		{stages: []mailer.Stage{mailer.StageResolve}},
-		// The greeting belongs to connecting, as the user sees it.
-		{stages: []mailer.Stage{mailer.StageConnect, mailer.StageGreeting}},
-		{stages: []mailer.Stage{mailer.StageTLS}},
-		{stages: []mailer.Stage{mailer.StageLogin}},
-	} {
-		r.icon = widget.NewIcon(theme.RadioButtonIcon())
-		r.label = widget.NewLabel("")
-		r.hint = widget.NewLabel("")
-		r.hint.Wrapping = fyne.TextWrapWord
-		r.hint.Hide()
-		c.rows = append(c.rows, r)
-		// The icon sits beside the stage's name, not halfway down its hint.
-		c.box.Add(container.NewBorder(nil, nil, container.NewVBox(container.NewPadded(r.icon)), nil, container.NewVBox(r.label, r.hint)))
-	}
-	c.box.Hide()
-	return c
-}
-
-// reset shows every stage as pending for a check of a.
-func (c *checklist) reset(a mailer.Account) {
-	enc := "STARTTLS"
-	if a.Security == mailer.ImplicitTLS {
-		enc = "SSL/TLS"
-	}
-	names := []string{
-		"Look up " + a.Host,
-		fmt.Sprintf("Connect to port %d", a.Port),
-		"Secure the connection (" + enc + ")",
-		"Sign in as " + a.Username,
-	}
-	for i, r := range c.rows {
-		r.name = names[i]
-		r.label.SetText(r.name)
-		r.hint.Hide()
-		r.set(rowPending)
-	}
-	c.box.Show()
-}
-
-func (c *checklist) row(st mailer.Stage) *checkRow {
-	for _, r := range c.rows {
-		for _, s := range r.stages {
-			if s == st {
-				return r
-			}
-		}
-	}
-	return nil
-}
-
-func (c *checklist) hasRow(st mailer.Stage) bool { return c.row(st) != nil }
-
-func (c *checklist) rowName(st mailer.Stage) string {
-	if r := c.row(st); r != nil {
-		return r.name
-	}
-	return string(st)
-}
-
-// mark ticks the row of a stage that went well; failures wait for finish,
-// which has the whole error.
-func (c *checklist) mark(res mailer.StageResult) {
-	r := c.row(res.Stage)
-	if r == nil || !res.OK || r.state == rowFailed {
-		return
-	}
-	r.set(rowOK)
-	// The address, the TLS version: worth seeing. The greeting and "logged
-	// in" are not.
-	if res.Detail != "" && res.Stage != mailer.StageGreeting && res.Stage != mailer.StageLogin {
-		r.label.SetText(r.name + ": " + res.Detail)
-	}
-}
-
-// finish ticks the stages a check went through, crosses the one that
-// failed with the hint under it, and marks the rows after it as not tried.
-func (c *checklist) finish(stages []mailer.StageResult, err error) {
-	for _, st := range stages {
-		c.mark(st)
-	}
-	var e *mailer.Error
-	failedRow := (*checkRow)(nil)
-	if errors.As(err, &e) {
-		failedRow = c.row(e.Stage)
-	}
-	after := false
-	for _, r := range c.rows {
-		switch {
-		case after:
-			r.set(rowNotTried)
-		case r == failedRow:
-			r.set(rowFailed)
-			r.hint.SetText(stageHint(e))
-			r.hint.Show()
-			after = true
-		case r.state == rowPending && err == nil:
-			// Check returned no error: every stage passed.
-			r.set(rowOK)
-		case r.state == rowPending:
-			r.set(rowNotTried)
-		}
-	}
-}
-
-// stageHint is what went wrong at a stage and what to do about it.
-func stageHint(e *mailer.Error) string {
-	switch {
-	case e.Detail != "":
-		return sentence(e.Detail) + " " + e.Hint()
-	case e.Reply != nil:
-		return "The server said: " + e.Reply.String() + ". " + e.Hint()
-	}
-	return e.Hint()
-}
-
-func (r *checkRow) set(s rowState) {
-	r.state = s
-	switch s {
-	case rowOK:
-		r.icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
-		r.label.Importance = widget.MediumImportance
-	case rowFailed:
-		r.icon.SetResource(theme.NewErrorThemedResource(theme.CancelIcon()))
-		r.label.Importance = widget.DangerImportance
-	case rowNotTried:
-		r.icon.SetResource(theme.NewDisabledResource(theme.RadioButtonIcon()))
-		r.label.Importance = widget.MediumImportance
-		r.label.Text = r.name + " (not tried)"
-	default:
-		r.icon.SetResource(theme.RadioButtonIcon())
-		r.label.Importance = widget.MediumImportance
-	}
-	r.label.Refresh()
 }

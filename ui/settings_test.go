@@ -23,7 +23,7 @@ func TestSettings_OpensFirstWithoutAccount(t *testing.T) {
 	if h.w.win.Canvas().Focused() != p.username {
 		t.Errorf("focus on %T, want the username", h.w.win.Canvas().Focused())
 	}
-	if p.host.Text != mailer.ICloudHost || p.port.Text != "587" || p.security.Selected != choiceStartTLS {
+	if p.host.Text != mailer.ICloudHost || p.port.Text != "587" || p.security.Selected != mailer.StartTLS.Choice() {
 		t.Errorf("defaults: %s %s %s", p.host.Text, p.port.Text, p.security.Selected)
 	}
 	if p.keychain.Text != "No password stored." {
@@ -34,7 +34,7 @@ func TestSettings_OpensFirstWithoutAccount(t *testing.T) {
 func TestSettings_PortChoiceAndDefaults(t *testing.T) {
 	h := newHarness(t, setup{})
 	p := h.w.settings
-	p.security.SetSelected(choiceSSL)
+	p.security.SetSelected(mailer.ImplicitTLS.Choice())
 	if p.port.Text != "465" || p.settings().Account.Security != mailer.ImplicitTLS {
 		t.Fatalf("465 choice gave port %s, %s", p.port.Text, p.settings().Account.Security)
 	}
@@ -60,7 +60,7 @@ func TestSettings_UsernameCheckedAsTyped(t *testing.T) {
 	h := newHarness(t, setup{})
 	p := h.w.settings
 	test.Type(p.username, "me")
-	if !p.usernameErr.Visible() || !strings.Contains(p.usernameErr.Text, "full iCloud address") {
+	if !p.usernameErr.Visible() || !strings.Contains(p.usernameErr.Text, "full email address") {
 		t.Fatalf("username error %q", p.usernameErr.Text)
 	}
 	test.Type(p.username, "@icloud.com")
@@ -300,7 +300,7 @@ func TestSettings_SendTestEmail(t *testing.T) {
 	test.Tap(p.testEmail)
 	h.wait(eventTestEmail)
 	s := h.mailer.Sends()
-	if len(s) != 1 || len(s[0].Message.To) != 1 || s[0].Message.To[0] != testUser || s[0].Password != testPassword {
+	if len(s) != 1 || len(s[0].To) != 1 || s[0].To[0] != testUser || s[0].Password != testPassword {
 		t.Fatalf("sends %+v", s)
 	}
 	if !strings.Contains(p.status.Text, "Test email sent to "+testUser) {
@@ -348,7 +348,7 @@ func TestSettings_KeychainUnavailableSessionOnly(t *testing.T) {
 	}
 
 	test.Tap(p.sessionOnly)
-	if h.w.sessionPassword != testPassword || p.password.Text != "" {
+	if h.w.acct.sessionPassword() != testPassword || p.password.Text != "" {
 		t.Fatal("password not kept for the session")
 	}
 	if !strings.Contains(p.keychain.Text, "session only") {
@@ -359,8 +359,7 @@ func TestSettings_KeychainUnavailableSessionOnly(t *testing.T) {
 	gets := secrets.Gets()
 	h.w.showCompose()
 	h.typeDraft(Draft{To: "a@example.com", Subject: "s", Body: "b"})
-	h.shortcut(ctrlEnter)
-	h.wait(eventSend)
+	h.sendAndWait()
 	if s := h.mailer.Sends(); len(s) != 1 || s[0].Password != testPassword {
 		t.Fatalf("sends %+v", s)
 	}

@@ -1,10 +1,12 @@
-// Package ui is Postcard's window: a compose pane and a settings pane over
-// the same account file and keychain entry as the command line.
+// Package ui is Postcard's window: compose, the message lists (Drafts,
+// Outbox, Sent) and the settings, over the same account file, keychain entry
+// and message store as the command line.
 package ui
 
 import (
 	"context"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/postcard-mail/postcard/assets"
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/store"
 )
 
 // AppID is the application ID the window registers with, so its preferences
@@ -19,12 +22,13 @@ import (
 // packaged; FyneApp.toml must carry the same value.
 const AppID = "io.github.postcard-mail.postcard"
 
-// Mailer sends messages and checks logins. progress, when not nil, is called
-// on the sending goroutine each time a stage ends. *mailer.Client does the
-// real work (see Run); tests hand in fakes.
+// Mailer sends messages and checks logins, reading the password from pw
+// while it connects. progress, when not nil, is called on the sending
+// goroutine each time a stage ends. *mailer.Client does the real work (see
+// Run); tests hand in fakes.
 type Mailer interface {
-	Send(ctx context.Context, a mailer.Account, password string, m mailer.Message, progress func(mailer.StageResult)) (*mailer.Result, error)
-	Check(ctx context.Context, a mailer.Account, password string, progress func(mailer.StageResult)) ([]mailer.StageResult, error)
+	Send(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, out *mailer.Outgoing, progress func(mailer.StageResult)) (*mailer.Result, error)
+	Check(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error)
 }
 
 // Secrets keeps the app-specific password per username, as mailer.Keychain
@@ -37,22 +41,31 @@ type Secrets interface {
 	Move(ctx context.Context, oldUser, newUser string) error
 }
 
-// Deps is everything the window needs from outside. App, Mailer and Secrets
-// are required; the zero value of every other field works.
+// Deps is everything the window needs from outside. App, Mailer, Secrets
+// and Store are required; the zero value of every other field works.
 type Deps struct {
 	App     fyne.App
 	Mailer  Mailer
 	Secrets Secrets
-	// ConfigDir holds the account file and the draft; "" means
-	// mailer.ConfigDir().
+	// Store holds the messages: Drafts, the Outbox and Sent.
+	Store *store.Store
+	// ConfigDir holds the account file; "" means mailer.ConfigDir().
 	ConfigDir string
-	// OpenURL opens a web page; nil means App.OpenURL.
+	// OpenURL opens a web page or a file; nil means App.OpenURL.
 	OpenURL func(*url.URL) error
 	// Now is the clock for the "sent at" confirmation; nil means time.Now.
 	Now func() time.Time
-	// DraftDelay is how long after the last change the draft is saved;
-	// 0 means DefaultDraftDelay.
+	// DraftDelay is how long after the first unsaved change the draft is
+	// saved; 0 means DefaultDraftDelay.
 	DraftDelay time.Duration
+	// Poll is how often the Outbox is looked at for messages queued by
+	// other processes; 0 means the runner's default.
+	Poll time.Duration
+
+	// do, if set, replaces fyne.Do for work that comes back from the
+	// background: tests run it on their own goroutine, one at a time, as
+	// the desktop driver runs the UI goroutine.
+	do func(func())
 }
 
 // DefaultDraftDelay bounds what a crash mid-composition can lose.
@@ -60,7 +73,7 @@ const DefaultDraftDelay = 2 * time.Second
 
 // Options configures Run. The zero value works.
 type Options struct {
-	// ConfigDir is where the account file and the draft live; "" means
+	// ConfigDir is where the account file lives; "" means
 	// mailer.ConfigDir().
 	ConfigDir string
 	// DataDir is where the messages live (Drafts, Outbox, Sent); "" means
@@ -83,6 +96,21 @@ func Run(opts Options) error {
 			return err
 		}
 	}
+	data := opts.DataDir
+	if data == "" {
+		var err error
+		if data, err = mailer.DataDir(); err != nil {
+			return err
+		}
+	}
+	st, err := store.Open(data)
+	if err != nil {
+		return err
+	}
+	// The single draft file of the first versions becomes one of Drafts.
+	if err := st.MigrateDraft(filepath.Join(dir, LegacyDraftFile)); err != nil {
+		fyne.LogError("moving the old draft into Drafts", err)
+	}
 	secrets := opts.Secrets
 	if secrets == nil {
 		secrets = mailer.Keychain{}
@@ -94,11 +122,16 @@ func Run(opts Options) error {
 		App:       a,
 		Mailer:    mailerAdapter{client: opts.Client},
 		Secrets:   secrets,
+		Store:     st,
 		ConfigDir: dir,
 	})
 	w.ShowAndRun()
 	return nil
 }
+
+// LegacyDraftFile is the draft file of Postcard's first versions, in the
+// config folder; Run moves it into Drafts.
+const LegacyDraftFile = "draft.json"
 
 // mailerAdapter is the real Mailer. Client.OnStage is a field, so each call
 // works on its own copy of the Client: two calls at once never share it.
@@ -106,21 +139,14 @@ type mailerAdapter struct {
 	client mailer.Client
 }
 
-func (m mailerAdapter) Send(ctx context.Context, a mailer.Account, password string, msg mailer.Message, progress func(mailer.StageResult)) (*mailer.Result, error) {
+func (m mailerAdapter) Send(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, out *mailer.Outgoing, progress func(mailer.StageResult)) (*mailer.Result, error) {
 	c := m.client
 	c.OnStage = progress
-	if err := a.Validate(); err != nil {
-		return nil, err
-	}
-	p, err := mailer.Prepare(a, msg)
-	if err != nil {
-		return nil, err
-	}
-	return c.Send(ctx, a, mailer.Password(password), p.Outgoing())
+	return c.Send(ctx, a, pw, out)
 }
 
-func (m mailerAdapter) Check(ctx context.Context, a mailer.Account, password string, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {
+func (m mailerAdapter) Check(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {
 	c := m.client
 	c.OnStage = progress
-	return c.Check(ctx, a, mailer.Password(password))
+	return c.Check(ctx, a, pw)
 }

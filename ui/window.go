@@ -3,9 +3,11 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,13 +19,23 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/store"
 )
 
-// The preferences that remember the window's size.
+// The preferences that remember the window's size and the undo delay.
 const (
-	prefWidth  = "window.width"
-	prefHeight = "window.height"
+	prefWidth     = "window.width"
+	prefHeight    = "window.height"
+	prefUndoDelay = "send.undo_seconds"
 )
+
+// The undo delays Settings offers, in seconds; DefaultUndoDelay is the one
+// used until the user picks another.
+var undoDelays = []int{0, 5, 10, 20, 30}
+
+// DefaultUndoDelay is how long a sent message waits in the Outbox, with
+// Undo offered, before it goes.
+const DefaultUndoDelay = 5 * time.Second
 
 // The window's size the first time it opens.
 const (
@@ -35,51 +47,54 @@ const (
 // tests know when they may look.
 const (
 	eventLookup      = "lookup"      // the startup keychain lookup
-	eventSend        = "send"        // a send from the compose pane
+	eventQueued      = "queued"      // a message frozen into the Outbox (or refused)
+	eventAttempt     = "attempt"     // an Outbox message was tried
+	eventLists       = "lists"       // the Drafts, Outbox and Sent lists were refreshed
+	eventUndo        = "undo"        // a message came back from the Outbox
 	eventCheck       = "check"       // a login check (Save or Test connection)
 	eventSave        = "save"        // storing the password and the account
 	eventTestEmail   = "test-email"  // the test email to myself
 	eventForget      = "forget"      // removing the password
 	eventDraft       = "draft"       // a draft write (on the writing goroutine)
 	eventAttachments = "attachments" // attachment sizes looked up
+	eventQuit        = "quit"        // the window closed itself after a send
 )
 
-// window is the one Postcard window: the compose and settings panes in
-// tabs, and the account state they share. Everything but drafts is touched
-// on the UI goroutine only.
+// window is the one Postcard window: Compose, the lists of Drafts, the
+// Outbox and Sent, and Settings. The account has one owner (acct) and the
+// messages another (the store, sent by the runner); the panes receive them.
+// Everything but the runner and drafts is touched on the UI goroutine only.
 type window struct {
-	d   Deps
-	win fyne.Window
+	d    Deps
+	win  fyne.Window
+	acct *account
 
-	tabs                      *container.AppTabs
-	composeItem, settingsItem *container.TabItem
-	compose                   *composePane
-	settings                  *settingsPane
-	sendItem, sendKeypad      *fyne.MenuItem
-
-	drafts        *autosaver
-	draftErrShown atomic.Bool
-
-	// account is the saved account, or iCloud's defaults when hasAccount
-	// is false.
-	account    mailer.Account
-	hasAccount bool
-	// keychainState says whether the keychain holds account's password;
-	// keychainErr is why it is unavailable.
-	keychainState passwordState
-	keychainErr   error
-	// sessionPassword is the password kept in memory only, when the
-	// keychain cannot hold it.
-	sessionPassword string
+	tabs                                     *container.AppTabs
+	composeItem, draftsItem, outboxItem      *container.TabItem
+	sentItem, settingsItem                   *container.TabItem
+	compose                                  *composePane
+	drafts                                   *draftsPane
+	outbox                                   *outboxPane
+	sent                                     *sentPane
+	settings                                 *settingsPane
+	sendItem, sendKeypad                     *fyne.MenuItem
+	draftErrShown                            atomic.Bool
+	runner                                   *store.Runner
+	runStop                                  context.CancelCauseFunc
+	runDone                                  chan struct{}
+	entries                                  []store.Entry // the Outbox as last listed
+	sendingID                                atomic.Value  // Message-ID being sent by this window's runner
+	refreshing, refreshAgain, quitting, gone bool
+	quitWhenDone                             bool
 
 	// event, if set, is told each time background work has landed.
 	event func(string)
 }
 
-// NewWindow builds the window, restores the draft and starts looking for the
-// stored password; the caller shows it. It opens on the compose pane when an
-// account is saved, and switches to settings if no password turns out to be
-// stored.
+// NewWindow builds the window, opens the last draft and starts the
+// keychain lookup and the Outbox; the caller shows it. It opens on the
+// compose pane when an account is saved, and switches to settings if no
+// password turns out to be stored.
 func NewWindow(d Deps) fyne.Window {
 	w := newWindow(d)
 	w.start()
@@ -104,21 +119,29 @@ func newWindow(d Deps) *window {
 	if d.DraftDelay <= 0 {
 		d.DraftDelay = DefaultDraftDelay
 	}
-	w := &window{d: d}
 	a, err := mailer.LoadAccount(d.ConfigDir)
-	w.account, w.hasAccount = a, err == nil
+	w := &window{d: d, acct: newAccount(d.Secrets, a, err == nil), runDone: make(chan struct{})}
 
 	w.win = d.App.NewWindow("Postcard")
-	w.drafts = &autosaver{store: newDraftStore(d.ConfigDir), delay: d.DraftDelay, saved: w.draftSaved}
 	w.compose = newComposePane(w)
+	w.drafts = newDraftsPane(w)
+	w.outbox = newOutboxPane(w)
+	w.sent = newSentPane(w)
 	w.settings = newSettingsPane(w)
 	if err != nil && !errors.Is(err, mailer.ErrNoAccount) {
 		say(w.settings.status, widget.DangerImportance, "The account file could not be read: "+err.Error())
 	}
+	w.acct.onChange(func() {
+		w.compose.showFrom()
+		w.settings.showKeychain()
+	})
 
 	w.composeItem = container.NewTabItemWithIcon("Compose", theme.MailComposeIcon(), w.compose.content)
+	w.draftsItem = container.NewTabItemWithIcon("Drafts", theme.DocumentIcon(), w.drafts.content)
+	w.outboxItem = container.NewTabItemWithIcon("Outbox", theme.UploadIcon(), w.outbox.content)
+	w.sentItem = container.NewTabItemWithIcon("Sent", theme.MailSendIcon(), w.sent.content)
 	w.settingsItem = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), w.settings.content)
-	w.tabs = container.NewAppTabs(w.composeItem, w.settingsItem)
+	w.tabs = container.NewAppTabs(w.composeItem, w.draftsItem, w.outboxItem, w.sentItem, w.settingsItem)
 	w.tabs.OnSelected = func(t *container.TabItem) {
 		if t == w.composeItem {
 			w.compose.focus()
@@ -135,6 +158,9 @@ func newWindow(d Deps) *window {
 		w.sendItem, w.sendKeypad,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Compose", w.showCompose),
+		fyne.NewMenuItem("Drafts", func() { w.tabs.Select(w.draftsItem) }),
+		fyne.NewMenuItem("Outbox", func() { w.tabs.Select(w.outboxItem) }),
+		fyne.NewMenuItem("Sent", func() { w.tabs.Select(w.sentItem) }),
 		fyne.NewMenuItem("Settings", func() { w.showSettings(nil) }),
 	)))
 
@@ -144,14 +170,11 @@ func newWindow(d Deps) *window {
 		float32(prefs.FloatWithFallback(prefWidth, defaultWidth)),
 		float32(prefs.FloatWithFallback(prefHeight, defaultHeight))))
 	w.win.SetOnDropped(w.dropped)
+	w.win.SetCloseIntercept(w.closeRequested)
 	w.win.SetOnClosed(w.closed)
 
-	if draft, err := w.drafts.store.Load(); err != nil {
-		say(w.compose.status, widget.DangerImportance, "The saved draft could not be read: "+err.Error())
-	} else {
-		w.compose.setDraft(draft)
-	}
-	if w.hasAccount {
+	w.openLastDraft()
+	if _, has := w.acct.get(); has {
 		w.compose.focus()
 	} else {
 		w.showSettings(w.settings.username)
@@ -159,35 +182,59 @@ func newWindow(d Deps) *window {
 	return w
 }
 
-// start looks for the stored password in the background: the keychain may
-// be slow or show an unlock prompt, and the window must appear at once.
-func (w *window) start() {
-	pending := w.compose.pendingPaths()
-	if !w.hasAccount && len(pending) == 0 {
+// openLastDraft puts the last saved draft that no other window has open in
+// the compose pane, or a new one. Drafts are small files, read before the
+// window shows: it must know what to show.
+func (w *window) openLastDraft() {
+	st := w.d.Store
+	drafts, err := st.Drafts()
+	if err != nil {
+		say(w.compose.status, widget.DangerImportance, "The drafts could not be read: "+err.Error())
+	}
+	for _, d := range drafts {
+		h, d, err := st.EditDraft(d.ID)
+		if err == nil {
+			w.compose.edit(h, d)
+			return
+		}
+	}
+	h, err := st.NewDraft()
+	if err != nil {
+		say(w.compose.status, widget.DangerImportance, "A new draft could not be started: "+err.Error())
 		return
 	}
-	hasAccount, user := w.hasAccount, w.account.Username
-	secrets := w.d.Secrets
-	// One goroutine and one trip back to the UI for both: the keychain
-	// lookup and the sizes of a restored draft's attachments, each of
-	// which can hang (an unlock prompt, a network mount).
+	w.compose.edit(h, Draft{})
+}
+
+// start looks for the stored password in the background (the keychain may
+// be slow or show an unlock prompt, and the window must appear at once),
+// and starts sending the Outbox.
+func (w *window) start() {
+	w.runner = &store.Runner{
+		Store:     w.d.Store,
+		Send:      w.sendOutgoing,
+		Poll:      w.d.Poll,
+		OnAttempt: func(a store.Attempt) { w.do(func() { w.attempted(a) }) },
+		OnChange:  func() { w.do(w.outboxChanged) },
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	w.runStop = cancel
 	go func() {
-		var (
-			err   error
-			found []attachment
-			wg    sync.WaitGroup
-		)
-		wg.Go(func() { found = statAttachments(pending) })
-		if hasAccount {
-			_, err = secrets.Get(context.Background(), user)
-		}
-		wg.Wait()
-		fyne.Do(func() {
-			w.compose.applyStats(found)
-			if hasAccount {
-				w.lookedUp(user, err)
-				w.note(eventLookup)
-			}
+		defer close(w.runDone)
+		w.runner.Run(ctx)
+	}()
+	w.outboxChanged()
+
+	a, has := w.acct.get()
+	if !has {
+		return
+	}
+	secrets, user := w.d.Secrets, a.Username
+	go func() {
+		_, err := secrets.Get(context.Background(), user)
+		w.do(func() {
+			w.lookedUp(user, err)
+			w.note(eventLookup)
 		})
 	}()
 }
@@ -195,31 +242,268 @@ func (w *window) start() {
 // lookedUp records what the keychain said about user's password and opens
 // the settings when there is nothing to send with.
 func (w *window) lookedUp(user string, err error) {
-	if user != w.account.Username || w.keychainState != passwordUnknown {
+	if !w.acct.lookedUp(user, err) {
 		return // the settings changed the account meanwhile
 	}
-	switch {
-	case err == nil:
-		w.keychainState = passwordStored
-	case errors.Is(err, mailer.ErrPasswordNotFound):
-		w.keychainState = passwordMissing
-	default:
-		w.keychainState, w.keychainErr = passwordUnavailable, err
-	}
-	w.settings.showKeychain()
-	if w.keychainState != passwordStored && w.sessionPassword == "" &&
-		w.tabs.Selected() == w.composeItem && !w.compose.busy {
+	if !w.acct.hasPassword() && w.tabs.Selected() == w.composeItem && !w.compose.busy {
 		w.showSettings(w.settings.password)
 	}
 }
 
-// setAccount makes a the account both panes use.
-func (w *window) setAccount(a mailer.Account) {
-	w.account, w.hasAccount = a, true
-	w.compose.showFrom()
-	w.settings.showAccount(a)
+// sendOutgoing is how the Outbox sends: with the account and password as
+// they are at the time of sending, progress shown by the tracker.
+func (w *window) sendOutgoing(ctx context.Context, out *mailer.Outgoing) (*mailer.Result, error) {
+	a, pw := w.acct.sendWith()
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	id := out.MessageID
+	w.do(func() { w.sendingStarted(id) })
+	return w.d.Mailer.Send(ctx, a, pw, out, func(r mailer.StageResult) {
+		w.do(func() { w.progress(id, a, r) })
+	})
 }
 
+// sendingStarted marks the message with Message-ID id as being sent.
+func (w *window) sendingStarted(id string) {
+	w.sendingID.Store(id)
+	if t := w.compose.tracker; t.tracking && t.entry.MessageID == id {
+		t.sending = true
+		t.render()
+	}
+	w.outbox.sendingStarted(id)
+}
+
+func (w *window) progress(id string, a mailer.Account, r mailer.StageResult) {
+	t := w.compose.tracker
+	if !t.tracking || t.entry.MessageID != id || !t.sending {
+		return
+	}
+	if s := progressText(r, a); s != "" {
+		t.line.SetText(fmt.Sprintf("Sending %s: %s", quoteSubject(t.entry.Subject), s))
+	}
+}
+
+// attempted shows how an Outbox message's attempt went.
+func (w *window) attempted(a store.Attempt) {
+	w.sendingID.Store("")
+	if t := w.compose.tracker; t.is(a.Entry.ID) {
+		t.sending = false
+		t.entry.State, t.entry.Last, t.entry.NextTry = a.Entry.State, a.Entry.Last, a.Entry.NextTry
+		if a.Sent() {
+			t.entry.State = ""
+			t.sentAt = w.d.Now()
+		}
+		t.render()
+	}
+	w.notifyAttempt(a)
+	w.outboxChanged()
+	w.note(eventAttempt)
+	w.maybeQuit()
+}
+
+// notifyAttempt tells the desktop about a message sent or needing the
+// user while the window is not in front.
+func (w *window) notifyAttempt(a store.Attempt) {
+	if w.focused() {
+		return
+	}
+	switch {
+	case a.Sent():
+		w.d.App.SendNotification(fyne.NewNotification("Sent", fmt.Sprintf("%s to %s", quoteSubject(a.Entry.Subject), recipientsSummary(a.Entry.Recipients))))
+	case a.Entry.State == store.StateNeedsAttention || a.Entry.State == store.StateUnconfirmed:
+		title := "A message needs your attention"
+		if a.Entry.State == store.StateUnconfirmed {
+			title = "A message may not have been sent"
+		}
+		w.d.App.SendNotification(fyne.NewNotification(title, quoteSubject(a.Entry.Subject)+": "+mailer.HintFor(a.Entry.Last.Kind).Title))
+	}
+}
+
+// focused reports whether the window has the keyboard focus; Fyne does not
+// say, so it is the compose pane's focus as a stand-in.
+func (w *window) focused() bool {
+	return w.win.Canvas().Focused() != nil
+}
+
+// outboxChanged reloads the lists in the background, at most one reload at
+// a time (and one more if asked meanwhile).
+func (w *window) outboxChanged() {
+	if w.refreshing {
+		w.refreshAgain = true
+		return
+	}
+	w.refreshing = true
+	st := w.d.Store
+	go func() {
+		entries, _ := st.Outbox()
+		sent, _ := st.Sent()
+		drafts, _ := st.Drafts()
+		w.do(func() {
+			w.refreshing = false
+			w.entries = entries
+			w.outbox.show(entries)
+			w.sent.show(sent)
+			w.drafts.show(drafts)
+			w.showBadge()
+			if t := w.compose.tracker; t.tracking && !t.sending && t.entry.State != "" {
+				for _, e := range entries {
+					if e.ID == t.entry.ID && e.State != store.StateSending {
+						t.entry = e
+						t.render()
+					}
+				}
+			}
+			w.note(eventLists)
+			if w.refreshAgain {
+				w.refreshAgain = false
+				w.outboxChanged()
+			}
+			w.maybeQuit()
+		})
+	}()
+}
+
+// showBadge puts the number of Outbox messages in its tab's title.
+func (w *window) showBadge() {
+	title := "Outbox"
+	if n := len(w.entries); n > 0 {
+		title = fmt.Sprintf("Outbox (%d)", n)
+	}
+	if w.outboxItem.Text != title {
+		w.outboxItem.Text = title
+		w.tabs.Refresh()
+	}
+}
+
+// undoDelay is the undo delay Settings holds.
+func (w *window) undoDelay() time.Duration {
+	s := w.d.App.Preferences().IntWithFallback(prefUndoDelay, int(DefaultUndoDelay/time.Second))
+	return time.Duration(s) * time.Second
+}
+
+// undoSend takes the message id back from the Outbox into the compose pane,
+// exactly as it was; too late when it is being sent.
+func (w *window) undoSend(id string) {
+	st := w.d.Store
+	go func() {
+		h, d, err := st.Undo(id)
+		w.do(func() {
+			defer w.note(eventUndo)
+			if err != nil {
+				msg := "It could not be undone: " + err.Error()
+				if errors.Is(err, store.ErrBusy) || errors.Is(err, store.ErrNotFound) {
+					msg = "Too late to undo: the message is being sent or was sent."
+				}
+				say(w.compose.note, widget.WarningImportance, msg)
+				return
+			}
+			if t := w.compose.tracker; t.is(id) {
+				t.tracking = false
+				t.render()
+			}
+			kept := !w.compose.draft().IsEmpty()
+			w.compose.edit(h, d)
+			w.showCompose()
+			if kept {
+				say(w.compose.note, widget.MediumImportance, "The message is back. The one you had started is kept in Drafts.")
+			} else {
+				say(w.compose.note, widget.MediumImportance, "The message is back: nothing was sent.")
+			}
+			w.outboxChanged()
+		})
+	}()
+}
+
+// editEntry is Undo for a message that did not go: back to the compose
+// pane to change it.
+func (w *window) editEntry(id string) { w.undoSend(id) }
+
+// sendNow sends the Outbox message id at once, whatever its schedule.
+func (w *window) sendNow(id string) {
+	r := w.runner
+	go r.SendNow(context.Background(), id)
+}
+
+// sendAgain sends an unconfirmed message again, after saying that it may
+// then arrive twice.
+func (w *window) sendAgain(e store.Entry) {
+	newQuestion(w.win, "Send it again?",
+		"The server may already have this message: the connection was lost after it was uploaded.\n"+
+			"If it was delivered, sending it again delivers it twice. Look in the recipients' or iCloud's Sent folder first if you can.",
+		"Send again", "Don't send", func(ok bool) {
+			if ok {
+				w.sendNow(e.ID)
+			}
+		}).defaultNo()
+}
+
+// moveToSent files an unconfirmed message in Sent.
+func (w *window) moveToSent(id string) {
+	st := w.d.Store
+	go func() {
+		err := st.MoveToSent(id)
+		w.do(func() {
+			if err != nil {
+				say(w.outbox.status, widget.DangerImportance, "It could not be moved to Sent: "+err.Error())
+			}
+			if t := w.compose.tracker; t.is(id) && err == nil {
+				t.tracking = false
+				t.render()
+			}
+			w.outboxChanged()
+		})
+	}()
+}
+
+// deleteEntry removes an Outbox message after asking.
+func (w *window) deleteEntry(e store.Entry) {
+	newQuestion(w.win, "Delete this message?", fmt.Sprintf("%s to %s will not be sent, and is gone.", quoteSubject(e.Subject), recipientsSummary(e.Recipients)),
+		"Delete", "Keep", func(ok bool) {
+			if !ok {
+				return
+			}
+			st := w.d.Store
+			go func() {
+				err := st.Delete(e.ID)
+				w.do(func() {
+					if err != nil {
+						say(w.outbox.status, widget.DangerImportance, "It could not be deleted: "+err.Error())
+					}
+					if t := w.compose.tracker; t.is(e.ID) && err == nil {
+						t.tracking = false
+						t.render()
+					}
+					w.outboxChanged()
+				})
+			}()
+		}).defaultNo()
+}
+
+// cancelSend stops the send of message id under way: it then needs the
+// user (it was not delivered, unless the upload had ended).
+func (w *window) cancelSend(id string) {
+	w.runner.Cancel(id, store.ErrCancelled)
+}
+
+// switchAndSend saves a (another port or encryption) as the account, then
+// sends the message id at once.
+func (w *window) switchAndSend(id string, a mailer.Account) {
+	dir := w.d.ConfigDir
+	w.acct.set(a)
+	w.settings.showAccount(a)
+	go func() {
+		err := mailer.SaveAccount(dir, a)
+		w.do(func() {
+			if err != nil {
+				say(w.compose.note, widget.WarningImportance, "The new setting is used, but it could not be saved: "+err.Error())
+			}
+			w.sendNow(id)
+		})
+	}()
+}
+
+// showCompose opens the compose pane with the focus in To.
 func (w *window) showCompose() {
 	w.tabs.Select(w.composeItem)
 	w.compose.focus()
@@ -233,6 +517,17 @@ func (w *window) showSettings(f fyne.Focusable) {
 	}
 }
 
+// showSettingsFor opens the settings at the field err is about: the
+// password for a refused login, the host for a name not found, and so on.
+func (w *window) showSettingsFor(err error) {
+	var e *mailer.Error
+	if !errors.As(err, &e) {
+		w.showSettings(nil)
+		return
+	}
+	w.showSettings(w.settings.field(e.Fix()))
+}
+
 // focusAfterInput focuses f once the input being handled is done: a button
 // pressed with Space also sends a typed space, which must not land in f.
 // On the UI goroutine fyne.Do runs after the pending input.
@@ -244,6 +539,17 @@ func (w *window) focusAfterInput(f fyne.Focusable) {
 func (w *window) sendShortcut() {
 	if w.tabs.Selected() == w.composeItem {
 		w.compose.Send()
+	}
+}
+
+// setTitle shows the subject of the message being written in the title.
+func (w *window) setTitle(subject string) {
+	title := "Postcard"
+	if s := strings.TrimSpace(subject); s != "" {
+		title += " · " + s
+	}
+	if w.win.Title() != title {
+		w.win.SetTitle(title)
 	}
 }
 
@@ -269,28 +575,141 @@ func (w *window) dropped(_ fyne.Position, uris []fyne.URI) {
 	w.compose.addAttachments(paths)
 }
 
-// closed remembers the size and writes the draft at once rather than after
-// the delay.
-func (w *window) closed() {
+// pending counts the messages this window would leave on their way if it
+// closed now: being sent, or waiting out their undo delay.
+func (w *window) pending() (sending, held int) {
+	if id, _ := w.sendingID.Load().(string); id != "" {
+		sending++
+	}
+	now := time.Now()
+	for _, e := range w.entries {
+		if e.State == store.StateWaiting && now.Before(e.HoldUntil) {
+			held++
+		}
+	}
+	return sending, held
+}
+
+// closeRequested is the window's close button: with a message on its way
+// it asks whether to wait for it or to quit and send it at the next start.
+func (w *window) closeRequested() {
+	sending, held := w.pending()
+	if sending+held == 0 {
+		w.quit()
+		return
+	}
+	n := sending + held
+	title := "1 message is being sent"
+	if n > 1 {
+		title = fmt.Sprintf("%d messages are being sent", n)
+	}
+	msg := "Wait, and Postcard closes once it is sent; or quit now: it was not sent yet, and goes the next time Postcard starts."
+	if held > 0 && sending == 0 {
+		msg = "It is waiting out the undo delay. Wait, and Postcard closes once it is sent; or quit now: it goes the next time Postcard starts."
+	}
+	newQuestion(w.win, title, msg, "Wait", "Quit, it goes at the next start", func(wait bool) {
+		if !wait {
+			w.quit()
+			return
+		}
+		w.quitWhenDone = true
+		say(w.compose.note, widget.MediumImportance, "Postcard closes once the message is sent.")
+		// A message waiting out its undo delay goes now.
+		for _, e := range w.entries {
+			if e.State == store.StateWaiting && time.Now().Before(e.HoldUntil) {
+				w.sendNow(e.ID)
+			}
+		}
+	})
+}
+
+// maybeQuit closes the window once nothing is on its way, after "Wait".
+func (w *window) maybeQuit() {
+	if !w.quitWhenDone || w.quitting {
+		return
+	}
+	if sending, held := w.pending(); sending+held == 0 {
+		w.quit()
+		w.note(eventQuit)
+	}
+}
+
+// quit stops the Outbox (a send under way goes back to waiting unless it
+// may have been delivered), saves the draft and closes the window.
+func (w *window) quit() {
+	if w.quitting {
+		return
+	}
+	w.quitting = true
+	w.rememberSize()
+	if w.runStop != nil {
+		w.runStop(store.ErrQuit)
+	}
+	saver := w.compose.saver
+	if saver != nil {
+		saver.Changed(w.compose.draft())
+	}
+	done := w.runDone
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if saver != nil {
+			saver.Close()
+		}
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	go func() {
+		wg.Wait()
+		w.do(func() {
+			if !w.gone {
+				w.win.Close()
+			}
+		})
+	}()
+}
+
+func (w *window) rememberSize() {
 	if s := w.win.Canvas().Size(); s.Width > 0 && s.Height > 0 {
 		prefs := w.d.App.Preferences()
 		prefs.SetFloat(prefWidth, float64(s.Width))
 		prefs.SetFloat(prefHeight, float64(s.Height))
 	}
-	if w.compose.stop != nil {
-		w.compose.stop()
+}
+
+// closed runs when the window is gone, however it closed: nothing may be
+// left running.
+func (w *window) closed() {
+	w.gone = true
+	if !w.quitting && w.runStop != nil {
+		w.quitting = true
+		w.rememberSize()
+		w.runStop(store.ErrQuit)
+		if s := w.compose.saver; s != nil {
+			s.Changed(w.compose.draft())
+			s.Close()
+		}
+		// A send stops at once when cancelled (it closes its
+		// connection); bounded all the same.
+		select {
+		case <-w.runDone:
+		case <-time.After(10 * time.Second):
+		}
 	}
 	if w.settings.stop != nil {
 		w.settings.stop()
 	}
-	w.drafts.Close()
 }
 
 // draftSaved runs on the writing goroutine after each draft write; a
 // failure (or the end of one) is shown in the compose pane.
 func (w *window) draftSaved(err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		err = nil // the draft was sent meanwhile
+	}
 	if err != nil || w.draftErrShown.Load() {
-		fyne.Do(func() {
+		w.do(func() {
 			w.draftErrShown.Store(err != nil)
 			if err != nil {
 				say(w.compose.status, widget.WarningImportance, "The draft could not be saved: "+err.Error())
@@ -300,6 +719,15 @@ func (w *window) draftSaved(err error) {
 		})
 	}
 	w.note(eventDraft)
+}
+
+// do runs f on the UI goroutine: work done in the background lands there.
+func (w *window) do(f func()) {
+	if w.d.do != nil {
+		w.d.do(f)
+		return
+	}
+	fyne.Do(f)
 }
 
 func (w *window) note(event string) {

@@ -28,8 +28,8 @@ func TestWindow_KeychainLookupDoesNotBlockTheWindow(t *testing.T) {
 	}
 	close(release)
 	h.wait(eventLookup)
-	if h.w.keychainState != passwordStored || h.w.tabs.Selected() != h.w.composeItem {
-		t.Fatalf("after the lookup: state %v", h.w.keychainState)
+	if st, _, _ := h.w.acct.state(); st != passwordStored || h.w.tabs.Selected() != h.w.composeItem {
+		t.Fatalf("after the lookup: state %v", st)
 	}
 	if h.w.settings.keychain.Text != "Password stored in the keychain." {
 		t.Errorf("keychain status %q", h.w.settings.keychain.Text)
@@ -47,7 +47,7 @@ func TestWindow_RemembersSize(t *testing.T) {
 	if prefs.Float(prefWidth) != 900 || prefs.Float(prefHeight) != 720 {
 		t.Fatalf("saved %v x %v", prefs.Float(prefWidth), prefs.Float(prefHeight))
 	}
-	w2 := newWindow(Deps{App: h.app, Mailer: h.mailer, Secrets: h.secrets, ConfigDir: h.dir})
+	w2 := newWindow(Deps{App: h.app, Mailer: h.mailer, Secrets: h.secrets, ConfigDir: h.dir, Store: h.st})
 	t.Cleanup(w2.win.Close)
 	if s := w2.win.Canvas().Size(); s != fyne.NewSize(900, 720) {
 		t.Fatalf("reopened at %v", s)
@@ -76,7 +76,7 @@ func TestMailerAdapter_ReportsStages(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var got []mailer.StageResult
-	_, err := mailerAdapter{}.Check(ctx, *icloudAccount(), testPassword, func(r mailer.StageResult) { got = append(got, r) })
+	_, err := mailerAdapter{}.Check(ctx, *icloudAccount(), mailer.Password(testPassword), func(r mailer.StageResult) { got = append(got, r) })
 	if mailer.KindOf(err) != mailer.KindCancelled {
 		t.Fatalf("Check = %v", err)
 	}
@@ -84,7 +84,11 @@ func TestMailerAdapter_ReportsStages(t *testing.T) {
 		t.Fatalf("progress got %+v", got)
 	}
 	got = nil
-	_, err = mailerAdapter{}.Send(ctx, *icloudAccount(), testPassword, mailer.Message{To: []string{"a@example.com"}}, func(r mailer.StageResult) { got = append(got, r) })
+	p, err := mailer.Prepare(*icloudAccount(), mailer.Message{To: []string{"a@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = mailerAdapter{}.Send(ctx, *icloudAccount(), mailer.Password(testPassword), p.Outgoing(), func(r mailer.StageResult) { got = append(got, r) })
 	if mailer.KindOf(err) != mailer.KindCancelled || len(got) != 1 {
 		t.Fatalf("Send = %v, progress %+v", err, got)
 	}

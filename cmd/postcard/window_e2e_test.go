@@ -42,6 +42,7 @@ import (
 // The screenshots the window test keeps, in shotsDir.
 const (
 	shotCompose   = "window-compose.png"    // the message typed, before Ctrl+Enter
+	shotUndo      = "window-undo.png"       // just after Ctrl+Enter: the undo bar
 	shotAfterSend = "window-after-send.png" // after the server has it
 	shotFailure   = "window-failure.png"    // the window when the test failed
 )
@@ -111,7 +112,12 @@ func TestWindow_KeyboardSend(t *testing.T) {
 	app.waitDraft(t, "typing every field", want.Equal, want)
 	x.screenshot(t, win, filepath.Join(shots, shotCompose), true)
 
+	// Ctrl+Enter freezes the message into the Outbox (the draft leaves
+	// Drafts in the same step) and the pane shows the undo bar for the
+	// default 5 s before the Outbox sends it.
 	x.key(t, "ctrl+Return")
+	app.waitNoDraft(t)
+	x.screenshot(t, win, filepath.Join(shots, shotUndo), true)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	msgs, err := srv.WaitMessages(ctx, 1)
@@ -120,12 +126,16 @@ func TestWindow_KeyboardSend(t *testing.T) {
 	}
 	checkSent(t, msgs[0], env.user, want)
 
-	// After a successful send the window empties the pane, shows the
-	// confirmation and removes the draft, in one step on the UI goroutine
-	// (the file goes in the background): the screenshot waits for the file
-	// to be gone.
-	app.waitNoDraft(t)
-	x.screenshot(t, win, filepath.Join(shots, shotAfterSend), true)
+	// The message is filed in Sent once the server took it; the screenshot
+	// shows the confirmation.
+	if err := poll(10*time.Second, app.done, func() bool {
+		m, _ := filepath.Glob(filepath.Join(app.data, "sent", "cur", "*"))
+		return len(m) == 1
+	}); err != nil {
+		t.Fatalf("the message sent is not in Sent: %v", err)
+	}
+	// The confirmation lands on the UI goroutine a frame later.
+	x.settledScreenshot(t, win, filepath.Join(shots, shotAfterSend))
 	if n := len(srv.Messages()); n != 1 {
 		t.Errorf("the server got %d messages, want 1", n)
 	}
@@ -309,6 +319,26 @@ func (x *xvfb) screenshot(t *testing.T, win, path string, must bool) {
 	t.Logf("screenshot of the window: %s", path)
 }
 
+// settledScreenshot takes screenshots of win until two in a row are the
+// same (the window has drawn what it had to draw), at most for 3 s, and
+// keeps the last.
+func (x *xvfb) settledScreenshot(t *testing.T, win, path string) {
+	t.Helper()
+	var prev []byte
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		x.screenshot(t, win, path, true)
+		cur, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(cur, prev) || time.Now().After(deadline) {
+			return
+		}
+		prev = cur
+	}
+}
+
 // bindKeysyms gives each non-ASCII character of text a keycode of its own
 // in the display's keymap, so that xdotool finds it there rather than
 // binding it on the fly (see xtest). It must run before the app connects,
@@ -326,11 +356,11 @@ func (x *xvfb) bindKeysyms(t *testing.T, text string) {
 
 // windowApp is postcard running with no arguments: the window.
 type windowApp struct {
-	x     *xvfb
-	cmd   *exec.Cmd
-	out   bytes.Buffer  // stdout and stderr; read only once done is closed
-	done  chan struct{} // closed when postcard has exited
-	draft string        // the draft file
+	x    *xvfb
+	cmd  *exec.Cmd
+	out  bytes.Buffer  // stdout and stderr; read only once done is closed
+	done chan struct{} // closed when postcard has exited
+	data string        // the message store's folder
 }
 
 // startPostcard opens the window on x, with env's HOME, config folder and
@@ -338,9 +368,9 @@ type windowApp struct {
 func (x *xvfb) startPostcard(t *testing.T, env *e2eEnv) *windowApp {
 	t.Helper()
 	a := &windowApp{
-		x:     x,
-		done:  make(chan struct{}),
-		draft: filepath.Join(env.configDir(), "postcard", ui.DraftFile),
+		x:    x,
+		done: make(chan struct{}),
+		data: filepath.Join(env.home, ".local", "share", "postcard"),
 	}
 	// What a desktop session has and Fyne, GLFW and Mesa look for: a cache
 	// folder, a private runtime folder and a UTF-8 locale (GLFW's text
@@ -400,12 +430,22 @@ func (a *windowApp) waitWindow(t *testing.T) string {
 }
 
 // readDraft returns the window's saved draft; ok is false while there is no
-// draft file.
+// draft. There must never be more than one: the window edits one at a time.
 func (a *windowApp) readDraft(t *testing.T) (d ui.Draft, ok bool) {
 	t.Helper()
-	b, err := os.ReadFile(a.draft)
-	if errors.Is(err, os.ErrNotExist) {
+	files, err := filepath.Glob(filepath.Join(a.data, "drafts", "*", "draft.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
 		return d, false
+	}
+	if len(files) > 1 {
+		t.Fatalf("%d drafts saved, want one: %q", len(files), files)
+	}
+	b, err := os.ReadFile(files[0])
+	if errors.Is(err, os.ErrNotExist) {
+		return d, false // sent or moved a moment ago
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -162,6 +162,9 @@ func (s *Store) SaveDraft(h *Handle, d Draft) error {
 	if h.f == nil {
 		return errors.New("store: the draft's lock was released")
 	}
+	if h.moved {
+		return ErrNotFound
+	}
 	dir := s.path(draftsDir, h.ID)
 	if d.IsEmpty() {
 		// Attachments the draft owned (files/) go with it.

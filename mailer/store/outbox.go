@@ -130,6 +130,9 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 	if h.f == nil {
 		return Entry{}, errors.New("store: the draft's lock was released")
 	}
+	if h.moved {
+		return Entry{}, ErrNotFound
+	}
 	now := s.now()
 	bcc := bccHeader(d.Bcc)
 	e := Entry{
@@ -189,6 +192,7 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 	if err := s.rename("queue:move", dir, s.path(outboxDir, h.ID)); err != nil {
 		return Entry{}, err
 	}
+	h.moved = true
 	return e, nil
 }
 

@@ -152,7 +152,17 @@ type Handle struct {
 	s    *Store
 	f    *os.File
 	mu   sync.Mutex // serialises this process's writes to the message
-	gone bool
+	gone bool       // the message left the store: its lock file goes too
+	// moved is set once the draft went to the Outbox: a late autosave
+	// must not bring it back as a draft.
+	moved bool
+}
+
+// Moved reports whether the draft held by h was sent to the Outbox.
+func (h *Handle) Moved() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.moved
 }
 
 // lock takes the lock of message id without waiting; ErrBusy if another

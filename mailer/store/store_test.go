@@ -651,3 +651,24 @@ func TestSent_IgnoresJunkAndBoundsReads(t *testing.T) {
 	_ = io.Discard
 	_ = fmt.Sprint
 }
+
+// A late autosave of a draft already sent never brings it back.
+func TestQueue_LateSaveDoesNotResurrect(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	d := testDraft(t)
+	h, _ := s.NewDraft()
+	defer h.Release()
+	p, err := mailer.Prepare(testAccount, d.Message())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Queue(h, d, p, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveDraft(h, d); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("SaveDraft after Queue = %v", err)
+	}
+	if drafts, _ := s.Drafts(); len(drafts) != 0 {
+		t.Fatalf("drafts: %+v", drafts)
+	}
+}

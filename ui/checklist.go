@@ -1,0 +1,178 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/postcard-mail/postcard/mailer"
+)
+
+// checklist shows the stages of a login, each ticked or crossed, with the
+// hint under the one that failed.
+type checklist struct {
+	box  *fyne.Container
+	rows []*checkRow
+}
+
+// checkRow is one line of the checklist; state is what its icon shows.
+type checkRow struct {
+	stages []mailer.Stage // the session stages this row stands for
+	name   string
+	state  rowState
+	icon   *widget.Icon
+	label  *widget.Label
+	hint   *widget.Label
+}
+
+type rowState int
+
+const (
+	rowPending rowState = iota
+	rowOK
+	rowFailed
+	rowNotTried
+)
+
+func newChecklist() *checklist {
+	c := &checklist{box: container.NewVBox(heading("Connection test"))}
+	for _, r := range []*checkRow{
+		{stages: []mailer.Stage{mailer.StageResolve}},
+		// The greeting belongs to connecting, as the user sees it.
+		{stages: []mailer.Stage{mailer.StageConnect, mailer.StageGreeting}},
+		{stages: []mailer.Stage{mailer.StageTLS}},
+		{stages: []mailer.Stage{mailer.StageLogin}},
+	} {
+		r.icon = widget.NewIcon(theme.RadioButtonIcon())
+		r.label = widget.NewLabel("")
+		r.hint = widget.NewLabel("")
+		r.hint.Wrapping = fyne.TextWrapWord
+		r.hint.Hide()
+		c.rows = append(c.rows, r)
+		// The icon sits beside the stage's name, not halfway down its hint.
+		c.box.Add(container.NewBorder(nil, nil, container.NewVBox(container.NewPadded(r.icon)), nil, container.NewVBox(r.label, r.hint)))
+	}
+	c.box.Hide()
+	return c
+}
+
+// reset shows every stage as pending for a check of a.
+func (c *checklist) reset(a mailer.Account) {
+	enc := "STARTTLS"
+	if a.Security == mailer.ImplicitTLS {
+		enc = "SSL/TLS"
+	}
+	names := []string{
+		"Look up " + a.Host,
+		fmt.Sprintf("Connect to port %d", a.Port),
+		"Secure the connection (" + enc + ")",
+		"Sign in as " + a.Username,
+	}
+	for i, r := range c.rows {
+		r.name = names[i]
+		r.label.SetText(r.name)
+		r.hint.Hide()
+		r.set(rowPending)
+	}
+	c.box.Show()
+}
+
+func (c *checklist) row(st mailer.Stage) *checkRow {
+	for _, r := range c.rows {
+		for _, s := range r.stages {
+			if s == st {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+func (c *checklist) hasRow(st mailer.Stage) bool { return c.row(st) != nil }
+
+func (c *checklist) rowName(st mailer.Stage) string {
+	if r := c.row(st); r != nil {
+		return r.name
+	}
+	return string(st)
+}
+
+// mark ticks the row of a stage that went well; failures wait for finish,
+// which has the whole error.
+func (c *checklist) mark(res mailer.StageResult) {
+	r := c.row(res.Stage)
+	if r == nil || !res.OK || r.state == rowFailed {
+		return
+	}
+	r.set(rowOK)
+	// The address, the TLS version: worth seeing. The greeting and "logged
+	// in" are not.
+	if res.Detail != "" && res.Stage != mailer.StageGreeting && res.Stage != mailer.StageLogin {
+		r.label.SetText(r.name + ": " + res.Detail)
+	}
+}
+
+// finish ticks the stages a check went through, crosses the one that
+// failed with the hint under it, and marks the rows after it as not tried.
+func (c *checklist) finish(stages []mailer.StageResult, err error) {
+	for _, st := range stages {
+		c.mark(st)
+	}
+	var e *mailer.Error
+	failedRow := (*checkRow)(nil)
+	if errors.As(err, &e) {
+		failedRow = c.row(e.Stage)
+	}
+	after := false
+	for _, r := range c.rows {
+		switch {
+		case after:
+			r.set(rowNotTried)
+		case r == failedRow:
+			r.set(rowFailed)
+			r.hint.SetText(stageHint(e))
+			r.hint.Show()
+			after = true
+		case r.state == rowPending && err == nil:
+			// Check returned no error: every stage passed.
+			r.set(rowOK)
+		case r.state == rowPending:
+			r.set(rowNotTried)
+		}
+	}
+}
+
+// stageHint is what went wrong at a stage and what to do about it.
+func stageHint(e *mailer.Error) string {
+	switch {
+	case e.Detail != "":
+		return sentence(e.Detail) + " " + e.Hint()
+	case e.Reply != nil:
+		return "The server said: " + e.Reply.String() + ". " + e.Hint()
+	}
+	return e.Hint()
+}
+
+func (r *checkRow) set(s rowState) {
+	r.state = s
+	switch s {
+	case rowOK:
+		r.icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		r.label.Importance = widget.MediumImportance
+	case rowFailed:
+		r.icon.SetResource(theme.NewErrorThemedResource(theme.CancelIcon()))
+		r.label.Importance = widget.DangerImportance
+	case rowNotTried:
+		r.icon.SetResource(theme.NewDisabledResource(theme.RadioButtonIcon()))
+		r.label.Importance = widget.MediumImportance
+		r.label.Text = r.name + " (not tried)"
+	default:
+		r.icon.SetResource(theme.RadioButtonIcon())
+		r.label.Importance = widget.MediumImportance
+	}
+	r.label.Refresh()
+}
