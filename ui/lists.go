@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -31,7 +32,10 @@ func newListRow() fyne.CanvasObject {
 	info := widget.NewLabel("")
 	info.Truncation = fyne.TextTruncateEllipsis
 	icon := widget.NewIcon(theme.MailComposeIcon())
-	return container.NewBorder(nil, nil, icon, nil, container.NewVBox(title, info))
+	// The two lines belong together: no gap between them beyond the
+	// labels' own padding.
+	lines := container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()), title, info)
+	return container.NewBorder(nil, nil, icon, nil, lines)
 }
 
 func rowOf(o fyne.CanvasObject) listRow {

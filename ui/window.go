@@ -287,6 +287,7 @@ func (w *window) progress(id string, a mailer.Account, r mailer.StageResult) {
 // attempted shows how an Outbox message's attempt went.
 func (w *window) attempted(a store.Attempt) {
 	w.sendingID.Store("")
+	w.outbox.sendingStarted("")
 	if t := w.compose.tracker; t.is(a.Entry.ID) {
 		t.sending = false
 		t.entry.State, t.entry.Last, t.entry.NextTry = a.Entry.State, a.Entry.Last, a.Entry.NextTry
