@@ -81,6 +81,9 @@ const (
 	SettingFrom        Setting = "from"
 	SettingDisplayName Setting = "display-name"
 	SettingPassword    Setting = "password"
+	SettingIMAPHost    Setting = "imap-host"
+	SettingIMAPPort    Setting = "imap-port"
+	SettingIMAPSec     Setting = "imap-security"
 )
 
 // Account is where and as whom to send. It holds no password: that lives in
@@ -96,6 +99,38 @@ type Account struct {
 	From string `json:"from,omitempty"`
 	// DisplayName is shown to recipients next to the From address.
 	DisplayName string `json:"display_name,omitempty"`
+
+	// The IMAP server where a copy of each message sent is filed, in the
+	// Sent folder, with the same username and password. An empty host
+	// means iCloud's (imap.mail.me.com, 993, SSL/TLS) when sending through
+	// iCloud, and no copy otherwise: the password never goes to a server
+	// the user did not name.
+	IMAPHost     string   `json:"imap_host,omitempty"`
+	IMAPPort     int      `json:"imap_port,omitempty"`
+	IMAPSecurity Security `json:"imap_security,omitempty"`
+	// NoSentCopy turns the copy in the Sent folder off.
+	NoSentCopy bool `json:"no_sent_copy,omitempty"`
+}
+
+// SentCopy returns where the copy of a message sent is filed, and false
+// when no copy is filed: turned off, or no IMAP server for a provider other
+// than iCloud.
+func (a Account) SentCopy() (IMAPAccount, bool) {
+	if a.NoSentCopy {
+		return IMAPAccount{}, false
+	}
+	im := IMAPAccount{Host: strings.TrimSpace(a.IMAPHost), Port: a.IMAPPort, Security: a.IMAPSecurity, Username: strings.TrimSpace(a.Username)}
+	if im.Host == "" {
+		if !a.IsICloud() {
+			return IMAPAccount{}, false
+		}
+		d := DefaultIMAP()
+		im.Host = d.Host
+		if im.Port == 0 && im.Security == "" {
+			im.Port, im.Security = d.Port, d.Security
+		}
+	}
+	return im.withDefaults(), true
 }
 
 // DefaultAccount returns iCloud's settings: smtp.mail.me.com, 587, STARTTLS.
@@ -131,7 +166,8 @@ func netJoin(host string, port int) string {
 // Validate checks every field and names the first bad one. Its errors are
 // *Error of KindInvalidAccount, with Setting naming the field.
 func (a Account) Validate() error {
-	for _, f := range []Setting{SettingHost, SettingPort, SettingSecurity, SettingUsername, SettingFrom, SettingDisplayName} {
+	for _, f := range []Setting{SettingHost, SettingPort, SettingSecurity, SettingUsername, SettingFrom, SettingDisplayName,
+		SettingIMAPHost, SettingIMAPPort, SettingIMAPSec} {
 		if err := a.ValidateSetting(f); err != nil {
 			return err
 		}
@@ -184,6 +220,18 @@ func (a Account) ValidateSetting(f Setting) error {
 	case SettingDisplayName:
 		if hasCRLF(a.DisplayName) {
 			return bad("display name contains a line break")
+		}
+	case SettingIMAPHost:
+		if host := strings.TrimSpace(a.IMAPHost); strings.ContainsAny(host, " \t\r\n/@") {
+			return bad("IMAP host %q is not a host name", host)
+		}
+	case SettingIMAPPort:
+		if a.IMAPPort < 0 || a.IMAPPort > 65535 {
+			return bad("IMAP port %d is not a number from 1 to 65535 (iCloud: 993)", a.IMAPPort)
+		}
+	case SettingIMAPSec:
+		if a.IMAPSecurity != "" && a.IMAPSecurity != StartTLS && a.IMAPSecurity != ImplicitTLS {
+			return bad("IMAP security %q is not starttls or ssl", a.IMAPSecurity)
 		}
 	}
 	return nil

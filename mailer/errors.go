@@ -100,6 +100,9 @@ type Error struct {
 	// Setting names the account setting at fault when the failure is one
 	// of the account's (KindInvalidAccount); see also Error.Fix.
 	Setting Setting
+	// Protocol is the service the failure came from: "" for sending
+	// (SMTP), ProtocolIMAP for the copy in the Sent folder.
+	Protocol Protocol
 	// Detail says in a few words what went wrong, naming the bad input; it
 	// is the part of Error() after the stage.
 	Detail string
@@ -137,6 +140,16 @@ func (e *Error) Unwrap() error { return e.Err }
 // Hint returns what the user should do about e, in one to three sentences.
 func (e *Error) Hint() string {
 	h := HintFor(e.Kind)
+	if e.Protocol == ProtocolIMAP {
+		text := h.Text
+		if t, ok := imapHints[e.Kind]; ok {
+			text = t
+		}
+		if e.Kind == KindMailboxFull || e.Kind == KindSentFolderMissing {
+			return text // they say it themselves
+		}
+		return "The message was sent; only its copy in the Sent folder was not saved. " + text
+	}
 	if e.Kind == KindRecipientRejected && len(e.Rejected) > 0 {
 		return fmt.Sprintf("The server refused %s. %s", strings.Join(e.Rejected, ", "), h.Text)
 	}
@@ -144,6 +157,30 @@ func (e *Error) Hint() string {
 		return hintLostAfterUpload
 	}
 	return h.Text
+}
+
+// Protocol names a service other than sending that an *Error can come from.
+type Protocol string
+
+// The services besides sending.
+const (
+	ProtocolIMAP    Protocol = "imap"    // filing the copy in the Sent folder
+	ProtocolCardDAV Protocol = "carddav" // reading the contacts
+)
+
+// imapHints replace the sending hints for a failure of the copy in the
+// Sent folder: the message itself was sent.
+var imapHints = map[Kind]string{
+	KindTLSMode:        "Port 993 uses SSL/TLS and port 143 uses STARTTLS. Switch the IMAP encryption setting to match the port.",
+	KindTLSCertificate: "The IMAP server's certificate is not valid for this host, so the connection was stopped before the password was sent. Check that the IMAP host is imap.mail.me.com; on a corporate or public network, something may be intercepting the connection.",
+	KindTLSUnavailable: "The IMAP server did not offer encryption, so Postcard did not send your password. Check the IMAP host and port (iCloud: imap.mail.me.com, 993).",
+	KindConnectTimeout: "The IMAP server did not answer; your network may block port 993. Postcard tries again later.",
+	KindConnectRefused: "Nothing answered on that port. Check the IMAP host and port: iCloud uses imap.mail.me.com on port 993 (SSL/TLS).",
+	KindDNS:            "The IMAP server's name was not found. Check the IMAP host (iCloud's is imap.mail.me.com) and your internet connection; Postcard tries again later.",
+	KindTemporary:      "The IMAP server could not take the copy right now. Postcard tries again later; the copy is never filed twice.",
+	KindConnectionLost: "The connection to the IMAP server was lost. Postcard tries again later; the copy is never filed twice.",
+	KindTimeout:        "The IMAP server stopped answering. Postcard tries again later; the copy is never filed twice.",
+	KindUnknown:        "The details below say what the IMAP server or the system reported. Try again from the Sent list.",
 }
 
 // MaybeDelivered reports whether the server may have the message although
@@ -191,6 +228,19 @@ func MayPass(err error) bool {
 func (e *Error) Fix() Setting {
 	if e.Setting != "" {
 		return e.Setting
+	}
+	if e.Protocol == ProtocolIMAP {
+		switch e.Kind {
+		case KindAuth, KindKeychain:
+			return SettingPassword
+		case KindDNS, KindConnectRefused, KindTLSCertificate, KindTLSUnavailable:
+			return SettingIMAPHost
+		case KindConnectTimeout:
+			return SettingIMAPPort
+		case KindTLSMode:
+			return SettingIMAPSec
+		}
+		return ""
 	}
 	switch e.Kind {
 	case KindAuth, KindKeychain:
@@ -244,7 +294,11 @@ type Hint struct {
 	Text  string
 }
 
-const hintLostAfterUpload = "The whole message was uploaded but the server's confirmation never came, so it may or may not have been delivered. Look in the Sent folder of iCloud Mail before you send it again."
+const hintLostAfterUpload = "The whole message was uploaded but the server's confirmation never came, so it may or may not have been delivered. iCloud may not file messages sent by other apps in its Sent folder, so not finding it there proves nothing: ask a recipient, or look in a copy you were sent, before you send it again."
+
+// HintNotFoundInSent is the hint for a message whose send's outcome is
+// unknown and that was looked for, and not found, in the Sent folder.
+const HintNotFoundInSent = "Postcard looked for it in your Sent folder and did not find it. iCloud may not file messages sent by other apps there, so it cannot be known whether it was delivered: ask a recipient before you send it again."
 
 var hints = []Hint{
 	{KindAuth, "iCloud refused the password",

@@ -159,7 +159,8 @@ var sentNames = []string{"Sent Messages", "Sent", "Sent Items", "Sent Mail"}
 // that blocks cannot be cancelled. Cancelling ctx stops it at any stage,
 // in the middle of the upload included. Every error is an *Error, except
 // pw's, which is returned as it is; none contains the password.
-func (c *IMAPClient) FileSentCopy(ctx context.Context, a IMAPAccount, pw PasswordFunc, messageID string, date time.Time, raw io.Reader, size int64) (CopyOutcome, error) {
+func (c *IMAPClient) FileSentCopy(ctx context.Context, a IMAPAccount, pw PasswordFunc, messageID string, date time.Time, raw io.Reader, size int64) (_ CopyOutcome, err error) {
+	defer markIMAP(&err)
 	id, err := c.validate(a, messageID)
 	if err != nil {
 		return "", err
@@ -194,7 +195,8 @@ func (c *IMAPClient) FileSentCopy(ctx context.Context, a IMAPAccount, pw Passwor
 // FindSent reports whether the account's Sent folder holds a message with
 // messageID: whether a server that files its own copies has the message,
 // when the send's outcome is unknown. Errors are as for FileSentCopy.
-func (c *IMAPClient) FindSent(ctx context.Context, a IMAPAccount, pw PasswordFunc, messageID string) (bool, error) {
+func (c *IMAPClient) FindSent(ctx context.Context, a IMAPAccount, pw PasswordFunc, messageID string) (_ bool, err error) {
+	defer markIMAP(&err)
 	id, err := c.validate(a, messageID)
 	if err != nil {
 		return false, err
@@ -222,7 +224,8 @@ func (c *IMAPClient) FindSent(ctx context.Context, a IMAPAccount, pw PasswordFun
 // Items" and "Sent Mail" (any case, also under INBOX). It returns every
 // stage it went through, the failed one last; the error, if any, is an
 // *Error (or pw's own).
-func (c *IMAPClient) Check(ctx context.Context, a IMAPAccount, pw PasswordFunc) ([]StageResult, error) {
+func (c *IMAPClient) Check(ctx context.Context, a IMAPAccount, pw PasswordFunc) (_ []StageResult, err error) {
+	defer markIMAP(&err)
 	var stages []StageResult
 	cc := *c
 	cc.OnStage = func(r StageResult) {
@@ -244,6 +247,16 @@ func (c *IMAPClient) Check(ctx context.Context, a IMAPAccount, pw PasswordFunc) 
 	}
 	s.logout()
 	return stages, nil
+}
+
+// markIMAP marks an *Error as the IMAP side's, for its hint and fix.
+func markIMAP(err *error) {
+	var e *Error
+	if *err != nil && errors.As(*err, &e) && e.Protocol == "" {
+		c := *e
+		c.Protocol = ProtocolIMAP
+		*err = &c
+	}
 }
 
 func (c *IMAPClient) validate(a IMAPAccount, messageID string) (string, error) {

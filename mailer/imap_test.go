@@ -448,8 +448,9 @@ func TestIMAP_PasswordFuncFails(t *testing.T) {
 	c.OnStage = func(r mailer.StageResult) { stages = append(stages, r) }
 	_, err := c.FileSentCopy(context.Background(), imapAccount(d.Port, mailer.ImplicitTLS),
 		func(context.Context) (string, error) { return "", keychainErr }, "x@icloud.example", sentDate, strings.NewReader("x"), 1)
-	if err != keychainErr {
-		t.Fatalf("err = %v, want the password function's own", err)
+	var e *mailer.Error
+	if !errors.As(err, &e) || e.Kind != mailer.KindKeychain || e.Detail != "locked" || e.Protocol != mailer.ProtocolIMAP {
+		t.Fatalf("err = %#v, want the password function's own, marked as the copy's", err)
 	}
 	if n := len(stages); n == 0 || stages[n-1].Stage != mailer.StageKeychain || stages[n-1].OK {
 		t.Errorf("stages %q do not end with the keychain", stageNames(stages))

@@ -62,6 +62,11 @@ func (p *Prepared) encode(msg *gomail.Msg, paths []string, sizes []int64) error 
 		p.Size += int64(at) + base64Size(sizes[i])
 		rest = rest[at+len(mk):]
 	}
+	// A message ends with a line break: the wire adds one before the final
+	// dot anyway, and the copy kept in Sent must be the bytes that went.
+	if !bytes.HasSuffix(rest, []byte("\r\n")) {
+		rest = append(rest[:len(rest):len(rest)], '\r', '\n')
+	}
 	p.parts = append(p.parts, rest)
 	p.Size += int64(len(rest))
 	return nil

@@ -37,5 +37,21 @@ func (c *command) check(ctx context.Context, args []string) int {
 		return out.fail(err, stages...)
 	}
 	msg := fmt.Sprintf("Signed in to %s as %s (%s); nothing was sent.", a.Addr(), a.Username, a.Security.Label())
-	return out.done(msg, result{Message: msg, Stages: stages})
+	r := result{Message: msg, Stages: stages}
+	// The copy in the Sent folder: the IMAP login and the folder.
+	if im, ok := a.SentCopy(); ok {
+		ic := c.imap
+		ic.OnStage = out.imapStage
+		imapStages, err := ic.Check(ctx, im, c.storedPassword(a))
+		r.IMAPStages = imapStages
+		if err != nil {
+			r.Stages = stages
+			return out.failWith(err, r)
+		}
+		msg += fmt.Sprintf("\nSigned in to %s too; copies of the messages sent go in its Sent folder.", im.Addr())
+	} else {
+		msg += "\nNo copy of the messages sent is kept in a Sent folder (postcard login --imap-host sets the IMAP server)."
+	}
+	r.Message = msg
+	return out.done(msg, r)
 }

@@ -72,6 +72,66 @@ func (s serverFlags) apply(a mailer.Account) mailer.Account {
 	return a
 }
 
+// imapFlags are the options of the copy in the Sent folder, over IMAP.
+type imapFlags struct {
+	host     *string
+	port     int
+	security mailer.Security
+	off, on  bool
+}
+
+func (f *imapFlags) register(fs *flag.FlagSet) {
+	fs.Func("imap-host", "IMAP server `host` where the copy of each message sent is filed (iCloud: imap.mail.me.com, the default when sending through iCloud)", func(v string) error {
+		v = strings.TrimSpace(v)
+		f.host = &v
+		return nil
+	})
+	fs.Func("imap-port", "IMAP server `port` (993 with ssl, 143 with starttls)", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return errors.New("not a port between 1 and 65535")
+		}
+		f.port = n
+		return nil
+	})
+	fs.Func("imap-security", "`mode` of encryption of the IMAP server: ssl (993) or starttls (143)", func(v string) error {
+		sec, err := mailer.ParseSecurity(v)
+		if err != nil {
+			return errors.New("not starttls or ssl")
+		}
+		f.security = sec
+		return nil
+	})
+	fs.BoolVar(&f.off, "no-sent-copy", false, "do not keep a copy of each message sent in the Sent folder")
+	fs.BoolVar(&f.on, "sent-copy", false, "keep a copy of each message sent in the Sent folder again (the default)")
+}
+
+// apply returns a with the IMAP options given.
+func (f imapFlags) apply(a mailer.Account) mailer.Account {
+	if f.host != nil {
+		a.IMAPHost = *f.host
+	}
+	if f.security != "" {
+		a.IMAPSecurity = f.security
+		if f.port == 0 {
+			a.IMAPPort = mailer.IMAPImplicitTLSPort
+			if f.security == mailer.StartTLS {
+				a.IMAPPort = mailer.IMAPStartTLSPort
+			}
+		}
+	}
+	if f.port != 0 {
+		a.IMAPPort = f.port
+	}
+	switch {
+	case f.off:
+		a.NoSentCopy = true
+	case f.on:
+		a.NoSentCopy = false
+	}
+	return a
+}
+
 // helpRequest is what parsing returns for --help: the usage text to print
 // on stdout, with exit code 0.
 type helpRequest struct{ text string }

@@ -13,13 +13,14 @@ import (
 	"github.com/postcard-mail/postcard/mailer"
 )
 
-const loginSynopsis = "postcard login [--host H] [--port N] [--security starttls|ssl] [--username U] [--from A] [--name DISPLAYNAME] [--password-stdin] [--no-verify] [--json]"
+const loginSynopsis = "postcard login [--host H] [--port N] [--security starttls|ssl] [--username U] [--from A] [--name DISPLAYNAME] [--imap-host H] [--imap-port N] [--imap-security ssl|starttls] [--no-sent-copy | --sent-copy] [--password-stdin] [--no-verify] [--json]"
 
 type loginOptions struct {
 	server        serverFlags
 	username      *string // nil: not given, keep the saved value
 	from          *string
 	name          *string
+	imap          imapFlags
 	passwordStdin bool
 	noVerify      bool
 	json          bool
@@ -32,6 +33,7 @@ func parseLogin(args []string) (loginOptions, error) {
 	username := fs.String("username", "", "login `address`: your full iCloud address, like name@icloud.com")
 	from := fs.String("from", "", "sender `address` when it is not the username: an alias or custom-domain address (\"\" to clear)")
 	name := fs.String("name", "", "display `name` shown to recipients (\"\" to clear)")
+	o.imap.register(fs)
 	fs.BoolVar(&o.passwordStdin, "password-stdin", false, "read the app-specific password from the first line of standard input")
 	fs.BoolVar(&o.noVerify, "no-verify", false, "save without signing in to the server first")
 	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
@@ -70,7 +72,7 @@ func (o loginOptions) account(base mailer.Account) mailer.Account {
 	if o.name != nil {
 		a.DisplayName = strings.TrimSpace(*o.name)
 	}
-	return a
+	return o.imap.apply(a)
 }
 
 func (c *command) login(ctx context.Context, args []string) int {
@@ -121,6 +123,15 @@ func (c *command) login(ctx context.Context, args []string) int {
 			// Nothing is saved: a password that failed to log in is not
 			// worth keeping, and the old settings may still be the good ones.
 			return out.fail(err, stages...)
+		}
+		// The copy in the Sent folder is checked too; a failure there
+		// does not stop the login, which is about sending.
+		if im, ok := a.SentCopy(); ok {
+			ic := c.imap
+			ic.OnStage = out.imapStage
+			if _, err := ic.Check(ctx, im, mailer.Password(password)); err != nil {
+				out.warn("copies of the messages sent cannot be saved in the Sent folder: " + err.Error() + "\nhint: " + hintOf(err) + " (postcard login --no-sent-copy turns them off)")
+			}
 		}
 	}
 

@@ -50,6 +50,7 @@ type command struct {
 	dataDir        func() (string, error) // the message store's folder
 	keychain       mailer.Keychain
 	client         mailer.Client
+	imap           mailer.IMAPClient
 	openWindow     func(ui.Options) error
 }
 

@@ -133,6 +133,22 @@ func (c *command) outboxList(out output, st *store.Store) int {
 func (c *command) outboxSend(ctx context.Context, out output, st *store.Store) int {
 	r := c.runner(st)
 	attempts := r.Pass(ctx, store.Now)
+	// Then the copies in the Sent folder, once the server has had its
+	// moment to file its own, and the look for unconfirmed messages.
+	if d := r.CopyDelay(); d > 0 && len(attempts) > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	r.OnCopy = func(id string, cs store.Copy, err error) {
+		if err != nil && !out.json {
+			fmt.Fprintf(c.stderr, "the copy of %s in the Sent folder was not saved: %s\nhint: %s\n", id, printable(err.Error()), hintOf(err))
+		}
+	}
+	r.Later(ctx)
 	entries, err := st.Outbox()
 	if err != nil {
 		return out.fail(err)
@@ -183,6 +199,12 @@ func (c *command) outboxSend(ctx context.Context, out output, st *store.Store) i
 // runner sends the Outbox with the saved account as it is now, the
 // password read from the keychain while connecting.
 func (c *command) runner(st *store.Store) *store.Runner {
+	r := c.sendRunner(st)
+	c.copier(st).Setup(r)
+	return r
+}
+
+func (c *command) sendRunner(st *store.Store) *store.Runner {
 	return &store.Runner{Store: st, Send: func(ctx context.Context, o *mailer.Outgoing) (*mailer.Result, error) {
 		a, _, err := c.loadAccount()
 		if err == nil {

@@ -132,8 +132,23 @@ type result struct {
 	Message    string               `json:"message,omitempty"`
 	Stages     []mailer.StageResult `json:"stages,omitempty"`
 
+	// SentCopy says what became of the copy in the Sent folder:
+	// "filed", "already-there", "failed" (with kind and hint in
+	// SentCopyError) or "off".
+	SentCopy      string               `json:"sent_copy,omitempty"`
+	SentCopyError *copyFailure         `json:"sent_copy_error,omitempty"`
+	IMAPStages    []mailer.StageResult `json:"imap_stages,omitempty"`
+
 	Outbox []outboxItem     `json:"outbox,omitempty"`
 	Sent   []store.SentItem `json:"sent,omitempty"`
+}
+
+// copyFailure is why the copy in the Sent folder was not saved.
+type copyFailure struct {
+	Kind  string `json:"kind"`
+	Stage string `json:"stage,omitempty"`
+	Hint  string `json:"hint"`
+	Error string `json:"error"`
 }
 
 // describe fills in the failure fields of a result.
@@ -177,6 +192,17 @@ func (o output) stage(r mailer.StageResult) {
 	fmt.Fprintf(o.c.stderr, "✓ %-10s %s\n", r.Stage, r.Detail)
 }
 
+// imapStage prints one line of the IMAP checklist, marked as such.
+func (o output) imapStage(r mailer.StageResult) {
+	r.Stage = "imap " + r.Stage
+	o.stage(r)
+}
+
+// hintOf is the hint of err, or "".
+func hintOf(err error) string {
+	return describe(err).Hint
+}
+
 func (o output) warn(msg string) {
 	fmt.Fprintf(o.c.stderr, "postcard: warning: %s\n", msg)
 }
@@ -211,7 +237,7 @@ func (o output) fail(err error, stages ...mailer.StageResult) int {
 func (o output) failWith(err error, extra result) int {
 	r := describe(err)
 	if o.json {
-		r.Stages, r.ID, r.State, r.MessageID = extra.Stages, extra.ID, extra.State, extra.MessageID
+		r.Stages, r.ID, r.State, r.MessageID, r.IMAPStages = extra.Stages, extra.ID, extra.State, extra.MessageID, extra.IMAPStages
 		o.writeJSON(r)
 		return exitCode(err)
 	}

@@ -9,26 +9,28 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/postcard-mail/postcard/mailer"
 	"github.com/postcard-mail/postcard/mailer/store"
 )
 
-const sendSynopsis = "postcard send --to ADDRESSES [--cc ADDRESSES] [--bcc ADDRESSES] [--reply-to A] [--subject S] [--body TEXT | --body-file F] [--attach F]... [--from A] [--queue] [--host H] [--port N] [--security starttls|ssl] [--json]"
+const sendSynopsis = "postcard send --to ADDRESSES [--cc ADDRESSES] [--bcc ADDRESSES] [--reply-to A] [--subject S] [--body TEXT | --body-file F] [--attach F]... [--from A] [--queue] [--no-sent-copy] [--host H] [--port N] [--security starttls|ssl] [--json]"
 
 type sendOptions struct {
-	server   serverFlags
-	to       stringList
-	cc       stringList
-	bcc      stringList
-	attach   stringList
-	replyTo  string
-	subject  string
-	body     string
-	bodyFile string
-	from     string
-	queue    bool
-	json     bool
+	server     serverFlags
+	to         stringList
+	cc         stringList
+	bcc        stringList
+	attach     stringList
+	replyTo    string
+	subject    string
+	body       string
+	bodyFile   string
+	from       string
+	queue      bool
+	noSentCopy bool
+	json       bool
 }
 
 func parseSend(args []string) (sendOptions, error) {
@@ -43,6 +45,7 @@ func parseSend(args []string) (sendOptions, error) {
 	fs.StringVar(&o.bodyFile, "body-file", "", "read the message text from `file` (- for standard input)")
 	fs.Var(&o.attach, "attach", "attach `file`; may be repeated")
 	fs.StringVar(&o.from, "from", "", "send from this `address` (an alias of the account) instead of the saved one")
+	fs.BoolVar(&o.noSentCopy, "no-sent-copy", false, "do not file a copy of this message in the Sent folder")
 	fs.BoolVar(&o.queue, "queue", false, "hand the message to the Outbox and try it at once; if the network is away it waits there (see postcard outbox)")
 	o.server.register(fs)
 	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
@@ -147,15 +150,76 @@ func (c *command) send(ctx context.Context, args []string) int {
 	send := func(ctx context.Context, o *mailer.Outgoing) (*mailer.Result, error) {
 		return client.Send(ctx, a, c.storedPassword(a), o)
 	}
-	rec, err := st.SendAndRecord(ctx, p.Outgoing(), strings.Join(opts.bcc, ", "), send)
-	if err != nil {
-		return out.fail(err)
+	ro := store.RecordOptions{Bcc: strings.Join(opts.bcc, ", ")}
+	cp := c.copier(st)
+	if cp.On() {
+		ro.Find, ro.FindAfter = cp.Find, cp.Delay()
 	}
+	rec, err := st.SendAndRecord(ctx, p.Outgoing(), ro, send)
+	if err != nil {
+		return out.fail(checkedError(err, rec.Checked))
+	}
+	if rec.Checked != nil && rec.Checked.Found {
+		out.warn("the connection was lost after the upload, but the message is in your Sent folder: it was delivered")
+		r := result{ID: rec.ID, State: "sent", MessageID: rec.MessageID, Recipients: rec.Recipients, Warnings: p.Warnings, SentCopy: string(store.CopyAlreadyThere)}
+		return out.done(fmt.Sprintf("Sent to %s (Message-ID <%s>); found in the Sent folder.", strings.Join(rec.Recipients, ", "), rec.MessageID), r)
+	}
+	r := result{ID: rec.ID, State: "sent", MessageID: rec.MessageID, Recipients: rec.Recipients, Warnings: p.Warnings}
+	msg := fmt.Sprintf("Sent to %s (Message-ID <%s>)", strings.Join(rec.Recipients, ", "), rec.MessageID)
 	if rec.RecordErr != nil {
 		out.warn("the message was sent, but it could not be recorded in Sent: " + rec.RecordErr.Error())
+		r.SentCopy = "failed"
+		r.SentCopyError = &copyFailure{Kind: string(mailer.KindUnknown), Error: rec.RecordErr.Error(),
+			Hint: "The message was sent, but Postcard could not keep its record, so no copy was filed in the Sent folder."}
+	} else {
+		c.fileCopy(ctx, out, st, opts.noSentCopy, rec.ID, &r)
 	}
-	msg := fmt.Sprintf("Sent to %s (Message-ID <%s>)", strings.Join(rec.Recipients, ", "), rec.MessageID)
-	return out.done(msg, result{ID: rec.ID, State: "sent", MessageID: rec.MessageID, Recipients: rec.Recipients, Warnings: p.Warnings})
+	return out.done(msg+copyLine(r), r)
+}
+
+// fileCopy files the copy of Sent message id in the server's Sent folder
+// and says in r how it went; a failure never changes the send's outcome.
+func (c *command) fileCopy(ctx context.Context, out output, st *store.Store, off bool, id string, r *result) {
+	cp := c.copier(st)
+	if off || !cp.On() {
+		_ = st.SetCopy(id, store.Copy{Status: store.CopyOff})
+		r.SentCopy = string(store.CopyOff)
+		return
+	}
+	// A server that files its own copy may take a moment; the copy looks
+	// for it first. Once the server is known, there is no wait.
+	sleepCtx(ctx, cp.Delay())
+	_ = st.SetCopy(id, store.Copy{Status: store.CopyPending, NextTry: time.Now().UTC()})
+	cs, err := st.FileCopy(ctx, id, true, cp.Copy)
+	r.SentCopy = string(cs.Status)
+	if err != nil {
+		d := describe(err)
+		r.SentCopy = string(store.CopyFailed)
+		r.SentCopyError = &copyFailure{Kind: d.Kind, Stage: d.Stage, Hint: d.Hint, Error: d.Error}
+	}
+}
+
+// copyLine says, for people, what became of the copy in the Sent folder.
+func copyLine(r result) string {
+	switch r.SentCopy {
+	case string(store.CopyFiled):
+		return "\nA copy is in the Sent folder."
+	case string(store.CopyAlreadyThere):
+		return "\nThe server had already filed it in the Sent folder."
+	case string(store.CopyFailed):
+		return "\nIts copy could not be saved in the Sent folder: " + r.SentCopyError.Error + "\nhint: " + r.SentCopyError.Hint
+	}
+	return ""
+}
+
+// copier files copies with the saved account as it is now, the password
+// read from the keychain while connecting.
+func (c *command) copier(st *store.Store) *store.Copier {
+	client := c.imap
+	return &store.Copier{Store: st, Client: &client, Account: func() (mailer.Account, mailer.PasswordFunc) {
+		a, _, _ := c.loadAccount()
+		return a, c.storedPassword(a)
+	}}
 }
 
 // sendQueued hands the message to the Outbox and tries it at once: exit 0
@@ -174,16 +238,18 @@ func (c *command) sendQueued(ctx context.Context, out output, st *store.Store, o
 	}
 	r := c.runner(st)
 	a := r.SendNow(ctx, e.ID)
-	return c.reportAttempt(out, a, p.Warnings)
+	return c.reportAttempt(ctx, out, st, opts.noSentCopy, a, p.Warnings)
 }
 
 // reportAttempt prints how an Outbox message's attempt went.
-func (c *command) reportAttempt(out output, a store.Attempt, warnings []string) int {
+func (c *command) reportAttempt(ctx context.Context, out output, st *store.Store, noCopy bool, a store.Attempt, warnings []string) int {
 	e := a.Entry
 	switch {
 	case a.Sent():
 		msg := fmt.Sprintf("Sent to %s (Message-ID <%s>)", strings.Join(a.Result.Recipients, ", "), a.Result.MessageID)
-		return out.done(msg, result{ID: e.ID, State: "sent", MessageID: e.MessageID, Recipients: e.Envelope, Warnings: warnings})
+		r := result{ID: e.ID, State: "sent", MessageID: e.MessageID, Recipients: e.Envelope, Warnings: warnings}
+		c.fileCopy(ctx, out, st, noCopy, e.ID, &r)
+		return out.done(msg+copyLine(r), r)
 	case e.State == store.StateWaiting:
 		hint := ""
 		if e.Last != nil {
@@ -201,5 +267,45 @@ func (c *command) reportAttempt(out output, a store.Attempt, warnings []string) 
 	if err == nil {
 		err = errors.New("the message was not sent")
 	}
+	if e.State == store.StateUnconfirmed {
+		// The server may have it: look in the Sent folder.
+		if cp := c.copier(st); cp.On() && sleepCtx(ctx, cp.Delay()) {
+			found, ferr := st.Resolve(ctx, e.ID, cp.Find)
+			if found {
+				out.warn("the connection was lost after the upload, but the message is in your Sent folder: it was delivered")
+				msg := fmt.Sprintf("Sent to %s (Message-ID <%s>); found in the Sent folder.", strings.Join(e.Envelope, ", "), e.MessageID)
+				return out.done(msg, result{ID: e.ID, State: "sent", MessageID: e.MessageID, Recipients: e.Envelope, Warnings: warnings, SentCopy: string(store.CopyAlreadyThere)})
+			}
+			if after, err := st.Entry(e.ID); err == nil {
+				e = after
+			}
+			_ = ferr
+		}
+		err = checkedError(err, e.Checked)
+	}
 	return out.failWith(err, result{ID: e.ID, State: string(e.State), MessageID: e.MessageID})
+}
+
+// checkedError gives a send whose outcome is unknown the hint of what
+// looking in the Sent folder found.
+func checkedError(err error, ch *store.Check) error {
+	switch {
+	case ch == nil || ch.Found:
+		return err
+	case ch.Err != nil:
+		return &hintedError{err, "Postcard could not look for it in your Sent folder (" + ch.Err.Error().Error() + "). " + mailer.HintFor(mailer.KindConnectionLost).Title + ": it may or may not have been delivered; ask a recipient before you send it again."}
+	}
+	return &hintedError{err, mailer.HintNotFoundInSent}
+}
+
+// sleepCtx waits d, or until ctx ends; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -97,8 +97,11 @@ type Config struct {
 	//	"rcpt"       on RCPT TO
 	//	"data"       in the middle of the message: after its first byte
 	//	"after-data" after the final dot, before the reply
+	//	"after-accept" after the final dot and OnData, once the message
+	//	             is recorded as delivered, before the reply: the
+	//	             client cannot tell whether it arrived
 	//
-	// Drop and Stall act before any hook. A dropped message is not
+	// Drop and Stall act before any hook (but "after-accept"). A dropped message is not
 	// recorded.
 	Drop string
 	// Stall, if set, makes the server stop answering at a stage, holding
@@ -239,9 +242,9 @@ func (cfg *Config) validate() error {
 			if st.field == "Drop" {
 				return errors.New(`smtptest: Drop has no stage "data-body", "data" drops mid-message`)
 			}
-		case "after-data":
+		case "after-data", "after-accept":
 			if st.field == "Stall" {
-				return errors.New(`smtptest: Stall has no stage "after-data", "data" stalls after the final dot`)
+				return fmt.Errorf(`smtptest: Stall has no stage %q, "data" stalls after the final dot`, st.stage)
 			}
 		default:
 			return fmt.Errorf("smtptest: unknown %s stage %q", st.field, st.stage)

@@ -150,6 +150,10 @@ func (ss *session) Data(r io.Reader) error {
 		TLS:      ss.isTLS(),
 		AuthUser: ss.user,
 	})
+	if ss.s.cfg.Drop == "after-accept" {
+		// Delivered, and the client never hears of it.
+		return ss.s.interrupt(ss.c.Conn(), "after-accept")
+	}
 	return nil
 }
 

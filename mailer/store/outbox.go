@@ -95,6 +95,9 @@ type Entry struct {
 	Attempts int       `json:"attempts"`
 	// Last is the last failure, if any.
 	Last *Failure `json:"last_error,omitempty"`
+	// Checked is what looking for an unconfirmed message in the server's
+	// Sent folder found, once it was looked for.
+	Checked *Check `json:"checked,omitempty"`
 }
 
 func (s *Store) readMeta(id string) (Entry, error) {
@@ -419,7 +422,7 @@ func (s *Store) Deliver(ctx context.Context, id string, mode Mode, send SendFunc
 	if err := os.Remove(filepath.Join(dir, dotFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return e, nil, fmt.Errorf("store: %w", err)
 	}
-	e.State, e.HoldUntil = StateSending, time.Time{}
+	e.State, e.HoldUntil, e.Checked = StateSending, time.Time{}, nil
 	e.Attempts++
 	if err := s.writeMeta(id, e); err != nil {
 		return e, nil, err

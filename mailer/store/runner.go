@@ -37,6 +37,20 @@ type Runner struct {
 	// to see messages queued by other processes; 0 means 10 s.
 	Poll time.Duration
 
+	// Copy, if set, files the copy of each message sent in the server's
+	// Sent folder, CopyDelay() after the send (a server that files its own
+	// copy may take a moment: the copy looks for it first). Without Copy,
+	// copies are recorded as off.
+	Copy      CopyFunc
+	CopyDelay func() time.Duration
+	// OnCopy, if set, is called after each try of a copy.
+	OnCopy func(id string, c Copy, err error)
+	// Find, if set, looks for unconfirmed messages in the server's Sent
+	// folder CopyDelay() after they became unconfirmed (see Resolve).
+	Find FindFunc
+	// OnResolve, if set, is called after each such look.
+	OnResolve func(e Entry, found bool, err error)
+
 	mu       sync.Mutex
 	wake     chan struct{}
 	inflight map[string]context.CancelCauseFunc
@@ -89,6 +103,7 @@ func (r *Runner) Run(ctx context.Context) {
 		}
 		_ = r.Store.Recover()
 		r.Pass(ctx, mode)
+		r.Later(ctx)
 		mode = Due
 		next := poll
 		if at, ok := r.nextDue(); ok {
@@ -112,17 +127,29 @@ func (r *Runner) nextDue() (time.Time, bool) {
 	}
 	var at time.Time
 	found := false
-	for _, e := range entries {
-		if e.State != StateWaiting {
-			continue
-		}
-		t := e.NextTry
-		if e.HoldUntil.After(t) {
-			t = e.HoldUntil
-		}
-		if !found || t.Before(at) {
+	earliest := func(t time.Time) {
+		if !t.IsZero() && (!found || t.Before(at)) {
 			at, found = t, true
 		}
+	}
+	for _, e := range entries {
+		switch {
+		case e.State == StateWaiting:
+			t := e.NextTry
+			if e.HoldUntil.After(t) {
+				t = e.HoldUntil
+			}
+			earliest(t)
+		case e.State == StateUnconfirmed && r.Find != nil && e.Checked == nil && e.Last != nil:
+			earliest(e.Last.At.Add(r.copyDelay()))
+		}
+	}
+	if r.Copy != nil {
+		due, next := r.Store.CopiesDue(time.Now())
+		if len(due) > 0 {
+			earliest(time.Now())
+		}
+		earliest(next)
 	}
 	return at, found
 }
@@ -186,11 +213,85 @@ func (r *Runner) deliver(parent context.Context, id string, mode Mode) (Attempt,
 	if errors.Is(err, ErrNotDue) || errors.Is(err, ErrBusy) || errors.Is(err, ErrNotFound) {
 		return Attempt{}, false
 	}
+	if err == nil && res != nil {
+		c := Copy{Status: CopyOff}
+		if r.Copy != nil {
+			c = Copy{Status: CopyPending, NextTry: time.Now().Add(r.copyDelay()).UTC()}
+		}
+		_ = r.Store.SetCopy(id, c)
+		r.Wake()
+	}
 	a := Attempt{Entry: e, Result: res, Err: err}
 	if r.OnAttempt != nil {
 		r.OnAttempt(a)
 	}
 	return a, true
+}
+
+func (r *Runner) copyDelay() time.Duration {
+	if r.CopyDelay == nil {
+		return 0
+	}
+	return r.CopyDelay()
+}
+
+// Later does what follows a send: it files the copies that are due and
+// looks for the unconfirmed messages in the server's Sent folder.
+func (r *Runner) Later(ctx context.Context) {
+	changed := false
+	if r.Copy != nil {
+		due, _ := r.Store.CopiesDue(time.Now())
+		for _, id := range due {
+			if ctx.Err() != nil {
+				return
+			}
+			c, err := r.Store.FileCopy(ctx, id, false, r.Copy)
+			if errors.Is(err, ErrNotDue) || errors.Is(err, ErrBusy) {
+				continue
+			}
+			changed = true
+			if r.OnCopy != nil {
+				r.OnCopy(id, c, err)
+			}
+		}
+	}
+	if r.Find != nil {
+		entries, _ := r.Store.Outbox()
+		for _, e := range entries {
+			if ctx.Err() != nil {
+				return
+			}
+			if e.State != StateUnconfirmed || e.Checked != nil || e.Last == nil || time.Now().Before(e.Last.At.Add(r.copyDelay())) {
+				continue
+			}
+			found, err := r.Store.Resolve(ctx, e.ID, r.Find)
+			if errors.Is(err, ErrNotDue) || errors.Is(err, ErrBusy) {
+				continue
+			}
+			changed = true
+			if r.OnResolve != nil {
+				r.OnResolve(e, found, err)
+			}
+		}
+	}
+	if changed && r.OnChange != nil {
+		r.OnChange()
+	}
+}
+
+// CopyNow files the copy of Sent message id at once ("Try again").
+func (r *Runner) CopyNow(ctx context.Context, id string) (Copy, error) {
+	if r.Copy == nil {
+		return Copy{Status: CopyOff}, nil
+	}
+	c, err := r.Store.FileCopy(ctx, id, true, r.Copy)
+	if r.OnCopy != nil {
+		r.OnCopy(id, c, err)
+	}
+	if r.OnChange != nil {
+		r.OnChange()
+	}
+	return c, err
 }
 
 // Cancel stops the send of message id under way, if any, with cause

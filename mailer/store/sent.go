@@ -30,6 +30,9 @@ type SentItem struct {
 	Bcc       []string  `json:"bcc,omitempty"`
 	MessageID string    `json:"message_id"`
 	Size      int64     `json:"size"` // of the file, Bcc header included
+	// Copy is the state of its copy in the server's Sent folder; nil when
+	// none was recorded.
+	Copy *Copy `json:"sent_copy,omitempty"`
 }
 
 // Recipients is To, Cc and Bcc together.
@@ -72,6 +75,9 @@ func (s *Store) Sent() ([]SentItem, error) {
 				s.sentInfo[path] = it
 				s.mu.Unlock()
 			}
+			if c, ok := s.CopyOf(it.ID); ok {
+				it.Copy = &c
+			}
 			out = append(out, it)
 		}
 	}
@@ -88,7 +94,11 @@ func (s *Store) SentByID(id string) (SentItem, error) {
 		matches, _ := filepath.Glob(filepath.Join(s.path(sentDir, sub), id+"*"))
 		for _, m := range matches {
 			if sentID(filepath.Base(m)) == id {
-				return readSentItem(m)
+				it, err := readSentItem(m)
+				if c, ok := s.CopyOf(id); ok && err == nil {
+					it.Copy = &c
+				}
+				return it, err
 			}
 		}
 	}
@@ -165,16 +175,32 @@ type Recorded struct {
 	// RecordErr says why it could not be filed in Sent: it was sent all
 	// the same.
 	RecordErr error
+	// Checked is what looking for the message in the server's Sent
+	// folder found, when the send's outcome was unknown; Found means it
+	// was delivered after all.
+	Checked *Check
+}
+
+// RecordOptions says what SendAndRecord keeps and checks.
+type RecordOptions struct {
+	// Bcc is the Bcc field as typed, recorded in the copy kept (never in
+	// the message sent).
+	Bcc string
+	// Find, if set, looks for the message in the server's Sent folder,
+	// FindAfter after a send whose outcome is unknown (the connection was
+	// lost after the final dot): found, it was delivered.
+	Find      FindFunc
+	FindAfter time.Duration
 }
 
 // SendAndRecord sends a message at once, outside the Outbox (the command
 // line's "postcard send"), and files what was sent in Sent when the server
 // accepted it: the bytes are copied to Sent's tmp/ as they go out, and moved
-// into cur/ after the server's yes. bcc is the Bcc field as typed, recorded
-// in the copy kept (never in the message sent). A failure to file the copy
-// does not undo the send: it comes back in Recorded.RecordErr. The error is
-// the send's.
-func (s *Store) SendAndRecord(ctx context.Context, out *mailer.Outgoing, bcc string, send SendFunc) (Recorded, error) {
+// into cur/ after the server's yes (or after the message was found in the
+// server's Sent folder, see RecordOptions.Find). A failure to file the
+// record does not undo the send: it comes back in Recorded.RecordErr. The
+// error is the send's.
+func (s *Store) SendAndRecord(ctx context.Context, out *mailer.Outgoing, opts RecordOptions, send SendFunc) (Recorded, error) {
 	id := NewID()
 	h, err := s.lock(id)
 	if err != nil {
@@ -194,16 +220,31 @@ func (s *Store) SendAndRecord(ctx context.Context, out *mailer.Outgoing, bcc str
 		os.Remove(tmp) // after the rename below, nothing to remove
 	}()
 	rec := &recorder{f: f}
-	if _, rec.err = io.WriteString(f, bccHeader(bcc)); rec.err != nil {
+	if _, rec.err = io.WriteString(f, bccHeader(opts.Bcc)); rec.err != nil {
 		rec.f = nil
 	}
 	tee := *out
 	tee.Content = &teeWriterTo{src: out.Content, rec: rec}
 	res, err := send(ctx, &tee)
+	var r Recorded
 	if err != nil {
-		return Recorded{}, err
+		if !mailer.MaybeDelivered(err) || opts.Find == nil {
+			return Recorded{}, err
+		}
+		if !sleep(ctx, opts.FindAfter) {
+			return Recorded{}, err
+		}
+		found, ferr := opts.Find(ctx, out.MessageID)
+		r.Checked = &Check{At: s.now().UTC(), Found: found}
+		if ferr != nil {
+			r.Checked.Err = failureOf(ferr, r.Checked.At)
+		}
+		if !found {
+			return r, err
+		}
+		res = &mailer.Result{MessageID: out.MessageID, Recipients: out.Recipients, Size: out.Size}
 	}
-	r := Recorded{Result: res}
+	r.Result = res
 	if rec.err == nil {
 		rec.err = f.Sync()
 	}
@@ -219,7 +260,25 @@ func (s *Store) SendAndRecord(ctx context.Context, out *mailer.Outgoing, bcc str
 		return r, nil
 	}
 	r.ID = id
+	if r.Checked != nil {
+		_ = s.SetCopy(id, Copy{Status: CopyAlreadyThere, At: r.Checked.At})
+	}
 	return r, nil
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // recorder keeps a copy of what is written, remembering its first error
@@ -254,6 +313,7 @@ func (s *Store) DeleteSent(id string) error {
 	if err := os.Remove(it.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("store: %w", err)
 	}
+	os.Remove(s.copyPath(id))
 	s.mu.Lock()
 	delete(s.sentInfo, it.Path)
 	s.mu.Unlock()

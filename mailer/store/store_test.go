@@ -382,7 +382,7 @@ func TestSendAndRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := newWire()
-	r, err := s.SendAndRecord(context.Background(), p.Outgoing(), d.Bcc, w.send)
+	r, err := s.SendAndRecord(context.Background(), p.Outgoing(), RecordOptions{Bcc: d.Bcc}, w.send)
 	if err != nil || r.RecordErr != nil || r.ID == "" {
 		t.Fatalf("SendAndRecord = %+v, %v", r, err)
 	}
@@ -396,7 +396,7 @@ func TestSendAndRecord(t *testing.T) {
 	}
 	// A failed send records nothing.
 	w.fail = func(*mailer.Outgoing) error { return &mailer.Error{Kind: mailer.KindAuth} }
-	if _, err := s.SendAndRecord(context.Background(), p.Outgoing(), "", w.send); mailer.KindOf(err) != mailer.KindAuth {
+	if _, err := s.SendAndRecord(context.Background(), p.Outgoing(), RecordOptions{}, w.send); mailer.KindOf(err) != mailer.KindAuth {
 		t.Fatalf("err = %v", err)
 	}
 	if sent, _ := s.Sent(); len(sent) != 1 {
@@ -670,5 +670,79 @@ func TestQueue_LateSaveDoesNotResurrect(t *testing.T) {
 	}
 	if drafts, _ := s.Drafts(); len(drafts) != 0 {
 		t.Fatalf("drafts: %+v", drafts)
+	}
+}
+
+func TestFileCopy_States(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	e := queue(t, s, testDraft(t), 0)
+	r := &Runner{Store: s, Send: newWire().send, CopyDelay: func() time.Duration { return 0 }}
+	var got []byte
+	var fail error
+	r.Copy = func(ctx context.Context, it SentItem, raw io.Reader, sentAt time.Time) (mailer.CopyOutcome, error) {
+		if fail != nil {
+			return "", fail
+		}
+		got, _ = io.ReadAll(raw)
+		return mailer.CopyFiled, nil
+	}
+	r.Pass(context.Background(), Now)
+	if c, ok := s.CopyOf(e.ID); !ok || c.Status != CopyPending {
+		t.Fatalf("copy after the send: %+v", c)
+	}
+	// A failure of the network is tried again later; one that needs the
+	// user is not.
+	fail = &mailer.Error{Kind: mailer.KindConnectionLost, Stage: mailer.StageAppend, Protocol: mailer.ProtocolIMAP}
+	r.Later(context.Background())
+	c, _ := s.CopyOf(e.ID)
+	if c.Status != CopyFailed || c.NextTry.IsZero() || c.Last.Kind != mailer.KindConnectionLost {
+		t.Fatalf("after a lost connection: %+v", c)
+	}
+	fail = &mailer.Error{Kind: mailer.KindMailboxFull, Stage: mailer.StageAppend, Protocol: mailer.ProtocolIMAP}
+	if c, _ = r.CopyNow(context.Background(), e.ID); c.Status != CopyFailed || !c.NextTry.IsZero() {
+		t.Fatalf("after a full mailbox: %+v", c)
+	}
+	if due, _ := s.CopiesDue(time.Now().Add(time.Hour)); len(due) != 0 {
+		t.Errorf("a copy that needs the user is due: %v", due)
+	}
+	fail = nil
+	if c, _ = r.CopyNow(context.Background(), e.ID); c.Status != CopyFiled || c.Attempts != 3 {
+		t.Fatalf("Try again: %+v", c)
+	}
+	it, _ := s.SentByID(e.ID)
+	file, _ := os.ReadFile(it.Path)
+	if !bytes.Equal(got, file) || it.Copy == nil || it.Copy.Status != CopyFiled {
+		t.Errorf("the copy is not the Sent record (%d vs %d bytes), state %+v", len(got), len(file), it.Copy)
+	}
+	// Filed is final: nothing tries it again.
+	if c, err := s.FileCopy(context.Background(), e.ID, true, r.Copy); err != nil || c.Attempts != 3 {
+		t.Errorf("filed again: %+v, %v", c, err)
+	}
+}
+
+func TestResolve_Unconfirmed(t *testing.T) {
+	for _, found := range []bool{true, false} {
+		s := openStore(t, t.TempDir())
+		e := queue(t, s, testDraft(t), 0)
+		w := newWire()
+		w.fail = func(*mailer.Outgoing) error { return &mailer.Error{Kind: mailer.KindTimeout, Stage: mailer.StageAccepted} }
+		if _, _, err := s.Deliver(context.Background(), e.ID, Now, w.send); err == nil {
+			t.Fatal("no failure")
+		}
+		var asked string
+		got, err := s.Resolve(context.Background(), e.ID, func(ctx context.Context, id string) (bool, error) { asked = id; return found, nil })
+		if err != nil || got != found || asked != e.MessageID {
+			t.Fatalf("Resolve = %v, %v (asked for %q)", got, err, asked)
+		}
+		if found {
+			if it, err := s.SentByID(e.ID); err != nil || it.Copy == nil || it.Copy.Status != CopyAlreadyThere {
+				t.Errorf("found: not in Sent with its copy already there: %+v, %v", it, err)
+			}
+			continue
+		}
+		after, _ := s.Entry(e.ID)
+		if after.State != StateUnconfirmed || after.Checked == nil || after.Checked.Found {
+			t.Errorf("not found: %+v", after)
+		}
 	}
 }
