@@ -725,7 +725,9 @@ func TestResolve_Unconfirmed(t *testing.T) {
 		s := openStore(t, t.TempDir())
 		e := queue(t, s, testDraft(t), 0)
 		w := newWire()
-		w.fail = func(*mailer.Outgoing) error { return &mailer.Error{Kind: mailer.KindTimeout, Stage: mailer.StageAccepted} }
+		w.fail = func(*mailer.Outgoing) error {
+			return &mailer.Error{Kind: mailer.KindTimeout, Stage: mailer.StageAccepted}
+		}
 		if _, _, err := s.Deliver(context.Background(), e.ID, Now, w.send); err == nil {
 			t.Fatal("no failure")
 		}
