@@ -2,6 +2,7 @@ package editor
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -21,11 +22,13 @@ type textLayout struct {
 	viewH float32 // height of the viewport
 	pad   float32 // space above the first line and below the last
 
-	counts   fenwick // visual line count of each paragraph, for positions
-	countsOK bool    // false when paragraphs were added or removed
+	counts   lineCounts // visual line count of each paragraph, for positions
+	countsOK bool       // false when counts must be built again
 
 	topPara int
 	topOff  float32 // negative only in paragraph 0: the padding is in view
+
+	scratch []int
 }
 
 func newTextLayout(doc *document, m *measurer) *textLayout {
@@ -81,10 +84,15 @@ func (l *textLayout) edited(c change) {
 		l.rewrap(c) // one paragraph changed: update its count in place
 		return
 	}
-	for i := c.from; i < c.from+c.added; i++ {
-		l.doc.paras[i].count = l.estimate(l.doc.paras[i])
+	added := l.scratch[:0]
+	for _, p := range l.doc.paras[c.from : c.from+c.added] {
+		p.count = l.estimate(p)
+		added = append(added, p.count)
 	}
-	l.countsOK = false
+	l.scratch = added
+	if l.countsOK && !l.counts.splice(c.from, c.removed, added) {
+		l.countsOK = false
+	}
 	switch {
 	case l.topPara >= c.from+c.removed:
 		l.topPara += c.added - c.removed
@@ -204,7 +212,8 @@ func (l *textLayout) lineOf(i int) int {
 }
 
 func (l *textLayout) totalLines() int {
-	return l.lineOf(len(l.doc.paras))
+	l.syncCounts()
+	return l.counts.total
 }
 
 // contentHeight is the height of the whole text with its padding, estimated
@@ -464,59 +473,130 @@ func (l *textLayout) show(para, line int) {
 	l.clamp()
 }
 
-// fenwick is a binary indexed tree over paragraph line counts: the lines
-// above a paragraph, and the paragraph holding a line, in O(log n).
-type fenwick struct{ tree []int }
+// countBlock is the number of paragraphs whose line counts are summed
+// together in lineCounts.
+const countBlock = 64
 
-func (f *fenwick) build(paras []*paragraph) {
-	n := len(paras)
-	if cap(f.tree) < n+1 {
-		f.tree = make([]int, n+1, n+1+n/4)
-	}
-	f.tree = f.tree[:n+1]
-	f.tree[0] = 0
-	for i, p := range paras {
-		f.tree[i+1] = p.count
-	}
-	for i := 1; i <= n; i++ {
-		if j := i + i&-i; j <= n {
-			f.tree[j] += f.tree[i]
+// lineCounts holds the visual line count of every paragraph, in blocks of
+// about countBlock paragraphs with their sums. The lines above a paragraph
+// and the paragraph holding a line are found by walking the blocks (80 for
+// 5,000 paragraphs), and adding or removing a paragraph, as Enter and
+// Backspace do, touches one block rather than every count after it.
+type lineCounts struct {
+	blocks []countsBlock
+	total  int
+}
+
+type countsBlock struct {
+	counts []int
+	sum    int
+}
+
+func (c *lineCounts) build(paras []*paragraph) {
+	c.blocks, c.total = c.blocks[:0], 0
+	for i := 0; i < len(paras); i += countBlock {
+		b := countsBlock{counts: make([]int, 0, 2*countBlock)}
+		for _, p := range paras[i:min(i+countBlock, len(paras))] {
+			b.counts = append(b.counts, p.count)
+			b.sum += p.count
 		}
+		c.blocks = append(c.blocks, b)
+		c.total += b.sum
 	}
 }
 
-func (f *fenwick) add(i, delta int) {
-	for i++; i < len(f.tree); i += i & -i {
-		f.tree[i] += delta
+// locate returns the block holding paragraph i and i's place in it.
+func (c *lineCounts) locate(i int) (block, at int) {
+	for k := range c.blocks {
+		if n := len(c.blocks[k].counts); i < n {
+			return k, i
+		} else {
+			i -= n
+		}
 	}
+	return -1, 0
+}
+
+func (c *lineCounts) add(i, delta int) {
+	k, at := c.locate(i)
+	c.blocks[k].counts[at] += delta
+	c.blocks[k].sum += delta
+	c.total += delta
 }
 
 // prefix is the sum of the counts of paragraphs [0, i).
-func (f *fenwick) prefix(i int) int {
-	s := 0
-	for ; i > 0; i -= i & -i {
-		s += f.tree[i]
-	}
-	return s
-}
-
-// find returns the paragraph holding visual line `line` (counted from 0).
-func (f *fenwick) find(line int) int {
-	n := len(f.tree) - 1
-	i := 0
-	for step := 1 << (bitsLen(n) - 1); step > 0; step >>= 1 {
-		if j := i + step; j <= n && f.tree[j] <= line {
-			i = j
-			line -= f.tree[j]
+func (c *lineCounts) prefix(i int) int {
+	sum := 0
+	for k := range c.blocks {
+		b := &c.blocks[k]
+		if i < len(b.counts) {
+			for _, n := range b.counts[:i] {
+				sum += n
+			}
+			return sum
 		}
+		i -= len(b.counts)
+		sum += b.sum
 	}
-	return min(i, n-1)
+	return sum
 }
 
-func bitsLen(n int) int {
-	b := 0
-	for ; n > 0; n >>= 1 {
-		b++
+// find returns the paragraph holding visual line `line` (counted from 0),
+// or the last paragraph for a line past the end.
+func (c *lineCounts) find(line int) int {
+	i := 0
+	for k := range c.blocks {
+		b := &c.blocks[k]
+		if line < b.sum {
+			for j, n := range b.counts {
+				if line < n {
+					return i + j
+				}
+				line -= n
+			}
+		}
+		line -= b.sum
+		i += len(b.counts)
 	}
-	return max(b, 1)
+	return i - 1
+}
+
+// splice replaces the counts of paragraphs [at, at+removed) with added. It
+// reports false, changing nothing, when the paragraphs removed span blocks;
+// the caller then builds the counts again.
+func (c *lineCounts) splice(at, removed int, added []int) bool {
+	k, o := c.locate(at)
+	if k < 0 || o+removed > len(c.blocks[k].counts) {
+		return false
+	}
+	b := &c.blocks[k]
+	for _, n := range b.counts[o : o+removed] {
+		b.sum -= n
+		c.total -= n
+	}
+	b.counts = slices.Replace(b.counts, o, o+removed, added...)
+	for _, n := range added {
+		b.sum += n
+		c.total += n
+	}
+	switch {
+	case len(b.counts) > 2*countBlock:
+		c.blocks = slices.Replace(c.blocks, k, k+1, rechunk(b.counts)...)
+	case len(b.counts) == 0 && len(c.blocks) > 1:
+		c.blocks = slices.Delete(c.blocks, k, k+1)
+	}
+	return true
+}
+
+// rechunk cuts an overgrown block into blocks of countBlock.
+func rechunk(counts []int) []countsBlock {
+	var out []countsBlock
+	for i := 0; i < len(counts); i += countBlock {
+		b := countsBlock{counts: append(make([]int, 0, 2*countBlock), counts[i:min(i+countBlock, len(counts))]...)}
+		for _, n := range b.counts {
+			b.sum += n
+		}
+		out = append(out, b)
+	}
+	return out
 }

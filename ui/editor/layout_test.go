@@ -1,6 +1,7 @@
 package editor
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -50,29 +51,63 @@ func TestRewrap_matchesFullWrap(t *testing.T) {
 	}
 }
 
-func TestFenwick(t *testing.T) {
-	counts := []int{1, 3, 1, 1, 5, 2, 1}
-	paras := make([]*paragraph, len(counts))
-	for i, c := range counts {
-		paras[i] = &paragraph{count: c}
-	}
-	var f fenwick
-	f.build(paras)
-	f.add(4, -2) // paragraph 4 now has 3 lines
-	counts[4] = 3
-	sum := 0
-	for i, c := range counts {
-		if got := f.prefix(i); got != sum {
-			t.Errorf("prefix(%d) = %d, want %d", i, got, sum)
+func TestLineCounts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var counts []int
+	paras := func() []*paragraph {
+		ps := make([]*paragraph, len(counts))
+		for i, n := range counts {
+			ps[i] = &paragraph{count: n}
 		}
-		for line := sum; line < sum+c; line++ {
-			if got := f.find(line); got != i {
-				t.Errorf("find(%d) = %d, want %d", line, got, i)
+		return ps
+	}
+	for range 300 {
+		counts = append(counts, 1+rng.IntN(4))
+	}
+	var c lineCounts
+	c.build(paras())
+	check := func(step string) {
+		t.Helper()
+		sum := 0
+		for i, n := range counts {
+			if got := c.prefix(i); got != sum {
+				t.Fatalf("%s: prefix(%d) = %d, want %d", step, i, got, sum)
 			}
+			for line := sum; line < sum+n; line++ {
+				if got := c.find(line); got != i {
+					t.Fatalf("%s: find(%d) = %d, want %d", step, line, got, i)
+				}
+			}
+			sum += n
 		}
-		sum += c
+		if c.total != sum || c.prefix(len(counts)) != sum {
+			t.Fatalf("%s: total %d, prefix(end) %d, want %d", step, c.total, c.prefix(len(counts)), sum)
+		}
+		if got := c.find(sum + 10); got != len(counts)-1 {
+			t.Fatalf("%s: find past the end = %d, want the last paragraph", step, got)
+		}
 	}
-	if got := f.find(sum + 10); got != len(counts)-1 {
-		t.Errorf("find past the end = %d, want the last paragraph", got)
+	check("build")
+	for i := range 500 {
+		at := rng.IntN(len(counts))
+		removed := 1 + rng.IntN(min(3, len(counts)-at))
+		added := make([]int, 1+rng.IntN(3))
+		if i%50 == 0 {
+			added = make([]int, 300) // a paste
+		}
+		for j := range added {
+			added[j] = 1 + rng.IntN(5)
+		}
+		if !c.splice(at, removed, added) {
+			counts = slices.Replace(counts, at, at+removed, added...)
+			c.build(paras())
+		} else {
+			counts = slices.Replace(counts, at, at+removed, added...)
+		}
+		if p := rng.IntN(len(counts)); true {
+			counts[p]++
+			c.add(p, 1)
+		}
+		check(fmt.Sprintf("splice %d", i))
 	}
 }
