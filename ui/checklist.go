@@ -22,6 +22,7 @@ type checklist struct {
 // checkRow is one line of the checklist; state is what its icon shows.
 type checkRow struct {
 	stages []mailer.Stage // the session stages this row stands for
+	tickAt mailer.Stage   // the one that ticks it, when not any of them
 	name   string
 	state  rowState
 	icon   *widget.Icon
@@ -39,14 +40,28 @@ const (
 )
 
 func newChecklist() *checklist {
-	c := &checklist{box: container.NewVBox(heading("Connection test"))}
-	for _, r := range []*checkRow{
-		{stages: []mailer.Stage{mailer.StageResolve}},
+	return newChecklistOf("Connection test",
+		[]mailer.Stage{mailer.StageResolve},
 		// The greeting belongs to connecting, as the user sees it.
-		{stages: []mailer.Stage{mailer.StageConnect, mailer.StageGreeting}},
-		{stages: []mailer.Stage{mailer.StageTLS}},
-		{stages: []mailer.Stage{mailer.StageLogin}},
-	} {
+		[]mailer.Stage{mailer.StageConnect, mailer.StageGreeting},
+		[]mailer.Stage{mailer.StageTLS},
+		[]mailer.Stage{mailer.StageLogin})
+}
+
+// newIMAPChecklist is the checklist of the copy in the Sent folder: the
+// IMAP login as one row, then the folder.
+func newIMAPChecklist() *checklist {
+	c := newChecklistOf("Copy in the Sent folder",
+		[]mailer.Stage{mailer.StageResolve, mailer.StageConnect, mailer.StageGreeting, mailer.StageTLS, mailer.StageLogin, mailer.StageKeychain},
+		[]mailer.Stage{mailer.StageFolder})
+	c.rows[0].tickAt = mailer.StageLogin
+	return c
+}
+
+func newChecklistOf(title string, rows ...[]mailer.Stage) *checklist {
+	c := &checklist{box: container.NewVBox(heading(title))}
+	for _, stages := range rows {
+		r := &checkRow{stages: stages}
 		r.icon = widget.NewIcon(theme.RadioButtonIcon())
 		r.label = widget.NewLabel("")
 		r.hint = widget.NewLabel("")
@@ -62,16 +77,19 @@ func newChecklist() *checklist {
 
 // reset shows every stage as pending for a check of a.
 func (c *checklist) reset(a mailer.Account) {
-	enc := "STARTTLS"
-	if a.Security == mailer.ImplicitTLS {
-		enc = "SSL/TLS"
-	}
-	names := []string{
-		"Look up " + a.Host,
+	c.resetNames(
+		"Look up "+a.Host,
 		fmt.Sprintf("Connect to port %d", a.Port),
-		"Secure the connection (" + enc + ")",
-		"Sign in as " + a.Username,
-	}
+		"Secure the connection ("+a.Security.Label()+")",
+		"Sign in as "+a.Username)
+}
+
+// resetIMAP shows the rows of a check of the IMAP side im as pending.
+func (c *checklist) resetIMAP(im mailer.IMAPAccount) {
+	c.resetNames(fmt.Sprintf("Sign in to %s (%s)", im.Addr(), im.Security.Label()), "Find the Sent folder")
+}
+
+func (c *checklist) resetNames(names ...string) {
 	for i, r := range c.rows {
 		r.name = names[i]
 		r.label.SetText(r.name)
@@ -105,13 +123,13 @@ func (c *checklist) rowName(st mailer.Stage) string {
 // which has the whole error.
 func (c *checklist) mark(res mailer.StageResult) {
 	r := c.row(res.Stage)
-	if r == nil || !res.OK || r.state == rowFailed {
+	if r == nil || !res.OK || r.state == rowFailed || (r.tickAt != "" && r.tickAt != res.Stage) {
 		return
 	}
 	r.set(rowOK)
 	// The address, the TLS version: worth seeing. The greeting and "logged
 	// in" are not.
-	if res.Detail != "" && res.Stage != mailer.StageGreeting && res.Stage != mailer.StageLogin {
+	if res.Detail != "" && res.Stage != mailer.StageGreeting && res.Stage != mailer.StageLogin && len(r.stages) == 1 {
 		r.label.SetText(r.name + ": " + res.Detail)
 	}
 }

@@ -53,7 +53,7 @@ func TestCompose_WholeFlow(t *testing.T) {
 		t.Errorf("sent as %q with password %q", got.Account.Username, got.Password)
 	}
 	hdr, body := got.message(t)
-	if got.subject(t) != d.Subject || body != d.Body || !strings.Contains(hdr.Get("To"), "ann@example.com") ||
+	if got.subject(t) != d.Subject || strings.TrimSuffix(body, "\n") != d.Body || !strings.Contains(hdr.Get("To"), "ann@example.com") ||
 		hdr.Get("Cc") != "<bob@example.org>" || !slices.Equal(got.To, []string{"ann@example.com", "bob@example.org"}) {
 		t.Errorf("sent %v / %q to %v", hdr, body, got.To)
 	}

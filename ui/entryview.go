@@ -88,6 +88,18 @@ func (v *entryView) show(e store.Entry) {
 		outcome = "Not sent yet"
 	}
 	v.fail.Show(outcome, err)
+	if unconfirmed {
+		hint := v.fail.hint.Text
+		switch ch := e.Checked; {
+		case ch != nil && ch.Err != nil:
+			hint += "\nPostcard could not look for it in your Sent folder: " + ch.Err.Error().Hint()
+		case ch != nil:
+			hint = sentence(err.Detail) + "\n" + mailer.HintNotFoundInSent
+		case v.w.d.SentFolder != nil && a.NoSentCopy == false:
+			hint += "\nPostcard looks for it in your Sent folder in a moment."
+		}
+		v.fail.hint.SetText(hint)
+	}
 	if waiting && !e.NextTry.IsZero() {
 		v.fail.hint.SetText(v.fail.hint.Text + "\n" + fmt.Sprintf("Postcard tries again at %s, or now with Send now.", clock(e.NextTry)))
 	}

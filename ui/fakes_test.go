@@ -134,6 +134,65 @@ func (f *fakeMailer) Checks() []sendCall {
 	return append([]sendCall(nil), f.checks...)
 }
 
+// fakeSentFolder is an IMAP Sent folder in a map. fileErrs are returned by
+// the next copies, in order; found answers FindSent.
+type fakeSentFolder struct {
+	mu       sync.Mutex
+	filed    map[string][]byte // by Message-ID
+	fileErrs []error
+	found    bool
+	checks   int
+	checkErr error
+}
+
+func newFakeSentFolder() *fakeSentFolder { return &fakeSentFolder{filed: map[string][]byte{}} }
+
+func (f *fakeSentFolder) FileSentCopy(ctx context.Context, a mailer.IMAPAccount, pw mailer.PasswordFunc, id string, date time.Time, raw io.Reader, size int64) (mailer.CopyOutcome, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.fileErrs) > 0 {
+		err := f.fileErrs[0]
+		f.fileErrs = f.fileErrs[1:]
+		return "", err
+	}
+	if _, ok := f.filed[id]; ok {
+		return mailer.CopyAlreadyThere, nil
+	}
+	b, _ := io.ReadAll(raw)
+	f.filed[id] = b
+	return mailer.CopyFiled, nil
+}
+
+func (f *fakeSentFolder) FindSent(ctx context.Context, a mailer.IMAPAccount, pw mailer.PasswordFunc, id string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.found, nil
+}
+
+func (f *fakeSentFolder) Check(ctx context.Context, a mailer.IMAPAccount, pw mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {
+	f.mu.Lock()
+	f.checks++
+	err := f.checkErr
+	f.mu.Unlock()
+	if _, perr := pw(ctx); perr != nil {
+		return nil, perr
+	}
+	st := []mailer.StageResult{{Stage: mailer.StageLogin, OK: true}}
+	progress(st[0])
+	if err != nil {
+		return st, err
+	}
+	st = append(st, mailer.StageResult{Stage: mailer.StageFolder, OK: true, Detail: "Sent Messages"})
+	progress(st[1])
+	return st, nil
+}
+
+func (f *fakeSentFolder) Filed() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.filed)
+}
+
 // fakeSecrets is a keychain in a map. getErr, when set, is returned by Get
 // (a keychain that is locked or missing); getHook, when set, runs first.
 type fakeSecrets struct {
@@ -255,7 +314,8 @@ type setup struct {
 	undo       time.Duration   // the undo delay (0: off)
 	secrets    *fakeSecrets
 	mailer     *fakeMailer
-	noWait     bool // do not wait for the startup lookup
+	sentFolder *fakeSentFolder // nil: no copies in the Sent folder
+	noWait     bool            // do not wait for the startup lookup
 }
 
 func icloudAccount() *mailer.Account {
@@ -299,13 +359,19 @@ func newHarness(t *testing.T, s setup) *harness {
 	if delay == 0 {
 		delay = time.Hour
 	}
+	var folder SentFolder
+	if s.sentFolder != nil {
+		folder = s.sentFolder
+	}
 	h.w = newWindow(Deps{
-		App:       h.app,
-		Mailer:    h.mailer,
-		Secrets:   h.secrets,
-		Store:     st,
-		ConfigDir: h.dir,
-		Poll:      time.Hour,
+		SentFolder: folder,
+		CopyWait:   20 * time.Millisecond,
+		App:        h.app,
+		Mailer:     h.mailer,
+		Secrets:    h.secrets,
+		Store:      st,
+		ConfigDir:  h.dir,
+		Poll:       time.Hour,
 		OpenURL: func(u *url.URL) error {
 			h.urlMu.Lock()
 			defer h.urlMu.Unlock()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -167,15 +168,17 @@ func (p *outboxPane) showSelected() {
 // sentPane lists what was sent: date, recipients, subject, size; a message
 // opens in the system's mail program or becomes a new draft.
 type sentPane struct {
-	w        *window
-	list     *widget.List
-	empty    *widget.Label
-	status   *widget.Label
-	open     *widget.Button
-	useAsNew *widget.Button
-	items    []store.SentItem
-	sel      int
-	content  fyne.CanvasObject
+	w         *window
+	list      *widget.List
+	empty     *widget.Label
+	status    *widget.Label
+	open      *widget.Button
+	useAsNew  *widget.Button
+	retryCopy *widget.Button
+	copyNote  *widget.Label
+	items     []store.SentItem
+	sel       int
+	content   fyne.CanvasObject
 }
 
 func newSentPane(w *window) *sentPane {
@@ -185,15 +188,25 @@ func newSentPane(w *window) *sentPane {
 		r := rowOf(o)
 		r.icon.SetResource(theme.NewSuccessThemedResource(theme.MailSendIcon()))
 		r.title.SetText(orNoSubject(it.Subject))
-		r.info.SetText(fmt.Sprintf("%s · to %s · %s", it.Date.Local().Format("Jan 2 2006, 15:04"), strings.Join(it.Recipients(), ", "), mailer.FormatSize(it.Size)))
+		r.info.SetText(fmt.Sprintf("%s · to %s · %s%s", it.Date.Local().Format("Jan 2 2006, 15:04"), strings.Join(it.Recipients(), ", "),
+			mailer.FormatSize(it.Size), copyText(it.Copy)))
+		if it.Copy != nil && it.Copy.Status == store.CopyFailed {
+			r.icon.SetResource(theme.NewWarningThemedResource(theme.MailSendIcon()))
+		}
 	})
 	p.list.OnSelected = func(i widget.ListItemID) {
 		p.sel = i
 		p.open.Enable()
 		p.useAsNew.Enable()
+		p.showCopy()
 	}
 	p.open = widget.NewButtonWithIcon("Open in mail program", theme.FileIcon(), p.openSelected)
 	p.useAsNew = widget.NewButtonWithIcon("Use as new", theme.DocumentCreateIcon(), p.useSelected)
+	p.retryCopy = widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), p.retrySelected)
+	p.retryCopy.Hide()
+	p.copyNote = widget.NewLabel("")
+	p.copyNote.Wrapping = fyne.TextWrapWord
+	p.copyNote.Hide()
 	p.open.Disable()
 	p.useAsNew.Disable()
 	p.empty = widget.NewLabel("Nothing sent yet.")
@@ -204,9 +217,26 @@ func newSentPane(w *window) *sentPane {
 		filepath.Join(w.d.Store.Dir(), "sent") + " (a Maildir: any mail program opens it).")
 	where.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(heading("Sent"), where, p.empty)
-	bottom := container.NewVBox(p.status, container.NewHBox(p.open, p.useAsNew))
+	bottom := container.NewVBox(p.status, p.copyNote, container.NewHBox(p.open, p.useAsNew, p.retryCopy))
 	p.content = container.NewPadded(container.NewBorder(top, bottom, nil, nil, p.list))
 	return p
+}
+
+// copyText says where the copy in the server's Sent folder stands, for a
+// row of the Sent list.
+func copyText(c *store.Copy) string {
+	if c == nil {
+		return ""
+	}
+	switch c.Status {
+	case store.CopyFiled, store.CopyAlreadyThere:
+		return " · in the Sent folder on the server"
+	case store.CopyPending:
+		return " · copy to the Sent folder on the server in a moment"
+	case store.CopyFailed:
+		return " · copy not saved: " + lowerFirst(mailer.HintFor(c.Last.Kind).Title)
+	}
+	return ""
 }
 
 func (p *sentPane) show(items []store.SentItem) {
@@ -219,6 +249,44 @@ func (p *sentPane) show(items []store.SentItem) {
 		p.useAsNew.Disable()
 	}
 	p.list.Refresh()
+	p.showCopy()
+}
+
+// showCopy shows, for the message selected, why its copy was not saved and
+// Try again.
+func (p *sentPane) showCopy() {
+	if p.sel < 0 || p.sel >= len(p.items) || p.items[p.sel].Copy == nil || p.items[p.sel].Copy.Status != store.CopyFailed {
+		p.copyNote.Hide()
+		p.retryCopy.Hide()
+		return
+	}
+	c := p.items[p.sel].Copy
+	text := "Its copy could not be saved in the Sent folder on the server. " + c.Last.Error().Hint()
+	if !c.NextTry.IsZero() {
+		text += " Postcard tries again at " + clock(c.NextTry) + "."
+	}
+	say(p.copyNote, widget.WarningImportance, text)
+	p.retryCopy.Show()
+}
+
+// retrySelected files the selected message's copy now.
+func (p *sentPane) retrySelected() {
+	if p.sel < 0 || p.sel >= len(p.items) {
+		return
+	}
+	id, r := p.items[p.sel].ID, p.w.runner
+	p.retryCopy.Disable()
+	go func() {
+		_, err := r.CopyNow(context.Background(), id)
+		p.w.do(func() {
+			p.retryCopy.Enable()
+			if err != nil {
+				say(p.status, widget.WarningImportance, "The copy was not saved: "+sentence(err.Error()))
+			} else {
+				say(p.status, widget.MediumImportance, "")
+			}
+		})
+	}()
 }
 
 // openSelected opens a copy of the message with a .eml name, so the

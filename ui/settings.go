@@ -96,6 +96,12 @@ type settingsPane struct {
 
 	undoDelay *widget.Select
 
+	sentCopy           *widget.Check
+	imapHost, imapPort *widget.Entry
+	imapSecurity       *widget.RadioGroup
+	imapBox            *fyne.Container
+	imapChecklist      *checklist
+
 	content fyne.CanvasObject
 
 	// busy is set while a check, save, test email or keychain call runs;
@@ -172,6 +178,31 @@ func newSettingsPane(w *window) *settingsPane {
 	})
 	p.undoDelay.SetSelected(undoDelayChoice(int(w.undoDelay() / time.Second)))
 
+	p.sentCopy = widget.NewCheck("Keep a copy of each message sent in the Sent folder (iCloud: Sent Messages)", func(on bool) {
+		setVisible(p.imapBox, on)
+	})
+	p.imapHost = widget.NewEntry()
+	p.imapHost.SetPlaceHolder(mailer.ICloudIMAPHost + " (iCloud's, when sending through iCloud)")
+	p.imapPort = widget.NewEntry()
+	p.imapSecurity = widget.NewRadioGroup([]string{imapChoice(mailer.ImplicitTLS), imapChoice(mailer.StartTLS)}, func(choice string) {
+		if choice == imapChoice(mailer.StartTLS) {
+			p.imapPort.SetText(strconv.Itoa(mailer.IMAPStartTLSPort))
+		} else if choice != "" {
+			p.imapPort.SetText(strconv.Itoa(mailer.IMAPImplicitTLSPort))
+		}
+	})
+	p.imapSecurity.Horizontal = true
+	p.imapSecurity.Required = true
+	p.imapChecklist = newIMAPChecklist()
+	imapForm := container.New(layout.NewFormLayout(),
+		fieldLabel("IMAP host"), p.imapHost,
+		fieldLabel("Encryption"), p.imapSecurity,
+		fieldLabel("Port"), container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(96, p.imapHost.MinSize().Height), p.imapPort), nil),
+	)
+	imapNote := widget.NewLabel("The copy is filed over IMAP with the same username and password, so it shows in iCloud Mail on the web and on your phone.")
+	imapNote.Wrapping = fyne.TextWrapWord
+	p.imapBox = container.NewVBox(imapNote, imapForm)
+
 	intro := widget.NewLabel("iCloud Mail takes your full iCloud address as the username and an app-specific password, not your Apple ID password.")
 	intro.Wrapping = fyne.TextWrapWord
 	portBox := container.NewGridWrap(fyne.NewSize(96, p.port.MinSize().Height), p.port)
@@ -188,14 +219,23 @@ func newSettingsPane(w *window) *settingsPane {
 	)
 	buttons := container.NewHBox(p.save, p.test, p.testEmail, layout.NewSpacer(), p.activity, p.cancel)
 	// The form scrolls; the buttons and what they report stay in view.
-	fields := container.NewVScroll(container.NewPadded(container.NewVBox(heading("Server and account"), intro, form)))
-	results := container.NewPadded(container.NewVBox(buttons, p.status, p.failure.box, p.checklist.box))
+	fields := container.NewVScroll(container.NewPadded(container.NewVBox(heading("Server and account"), intro, form,
+		heading("Sent folder"), p.sentCopy, p.imapBox)))
+	results := container.NewPadded(container.NewVBox(buttons, p.status, p.failure.box, p.checklist.box, p.imapChecklist.box))
 	p.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), results), nil, nil, fields)
 
 	a, _ := w.acct.get()
 	p.showAccount(a)
 	p.showKeychain()
 	return p
+}
+
+// imapChoice is the IMAP port-and-encryption choice as offered.
+func imapChoice(s mailer.Security) string {
+	if s == mailer.StartTLS {
+		return fmt.Sprintf("%d · STARTTLS", mailer.IMAPStartTLSPort)
+	}
+	return fmt.Sprintf("%d · SSL/TLS (iCloud)", mailer.IMAPImplicitTLSPort)
 }
 
 // undoDelayChoice is how the undo delay of s seconds is offered.
@@ -251,6 +291,17 @@ func (p *settingsPane) showAccount(a mailer.Account) {
 	p.username.SetText(a.Username)
 	p.from.SetText(a.From)
 	p.displayName.SetText(a.DisplayName)
+	p.sentCopy.SetChecked(!a.NoSentCopy)
+	setVisible(p.imapBox, !a.NoSentCopy)
+	p.imapHost.SetText(a.IMAPHost)
+	sec := a.IMAPSecurity
+	if sec == "" {
+		sec = mailer.ImplicitTLS
+	}
+	p.imapSecurity.SetSelected(imapChoice(sec))
+	if a.IMAPPort != 0 {
+		p.imapPort.SetText(strconv.Itoa(a.IMAPPort))
+	}
 }
 
 func (p *settingsPane) useICloudDefaults() {
@@ -275,8 +326,19 @@ func (p *settingsPane) settings() Settings {
 			Username:    strings.TrimSpace(p.username.Text),
 			From:        strings.TrimSpace(p.from.Text),
 			DisplayName: strings.TrimSpace(p.displayName.Text),
+			IMAPHost:    strings.TrimSpace(p.imapHost.Text),
+			NoSentCopy:  !p.sentCopy.Checked,
 		},
 		Password: p.password.Text,
+	}
+	s.Account.IMAPSecurity = mailer.ImplicitTLS
+	if p.imapSecurity.Selected == imapChoice(mailer.StartTLS) {
+		s.Account.IMAPSecurity = mailer.StartTLS
+	}
+	s.Account.IMAPPort, _ = strconv.Atoi(strings.TrimSpace(p.imapPort.Text))
+	if s.Account.IMAPHost == "" && s.Account.IMAPPort == mailer.IMAPImplicitTLSPort && s.Account.IMAPSecurity == mailer.ImplicitTLS {
+		// iCloud's preset, as it is: keep following it.
+		s.Account.IMAPPort, s.Account.IMAPSecurity = 0, ""
 	}
 	s.UseStored = s.Password == "" && p.w.acct.hasPassword()
 	return s
@@ -470,7 +532,17 @@ func (p *settingsPane) Test() {
 		return
 	}
 	p.checklist.reset(s.Account)
+	p.imapChecklist.box.Hide()
+	im, copies := s.Account.SentCopy()
+	copies = copies && p.w.d.SentFolder != nil
+	if copies {
+		p.imapChecklist.resetIMAP(im)
+	}
 	p.runCheck(s, "Testing the connection to "+s.Account.Host+"…", func(err error) {
+		if err == nil && copies {
+			p.runIMAPCheck(s, im)
+			return
+		}
 		if err == nil {
 			say(p.status, widget.SuccessImportance, "The connection works: signed in as "+s.Account.Username+".")
 			return
@@ -487,6 +559,39 @@ func (p *settingsPane) Test() {
 		}
 		p.failed("Not tested", err, false)
 	})
+}
+
+// runIMAPCheck checks the IMAP side of s (im) after the sending side
+// passed: the login and the Sent folder, as more rows of the checklist.
+func (p *settingsPane) runIMAPCheck(s Settings, im mailer.IMAPAccount) {
+	src := p.source(s)
+	session := p.w.acct.sessionPassword()
+	saved, _ := p.w.acct.get()
+	secrets, folder := p.w.d.Secrets, p.w.d.SentFolder
+	ctx := p.begin("Testing the copy in the Sent folder on " + im.Host + "…")
+	progress := func(r mailer.StageResult) {
+		p.w.do(func() {
+			if p.stop != nil && !p.cancel.Disabled() {
+				p.imapChecklist.mark(r)
+			}
+		})
+	}
+	go func() {
+		stages, err := folder.Check(ctx, im, passwordFor(secrets, src, s, session, saved.Username), progress)
+		p.w.do(func() {
+			p.end()
+			p.imapChecklist.finish(stages, err)
+			switch {
+			case err == nil:
+				say(p.status, widget.SuccessImportance, "The connection works: signed in as "+s.Account.Username+", and copies of the messages sent go in the Sent folder on "+im.Host+".")
+			case mailer.KindOf(err) == mailer.KindCancelled:
+				p.failed("Not tested", err, false)
+			default:
+				say(p.status, widget.WarningImportance, "Sending works, but copies of the messages sent cannot be saved in the Sent folder: see below.")
+			}
+			p.w.note(eventCheck)
+		})
+	}()
 }
 
 // runCheck signs in with s in the background and calls done with the

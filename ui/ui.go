@@ -31,6 +31,14 @@ type Mailer interface {
 	Check(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error)
 }
 
+// SentFolder files the copy of each message sent in the Sent folder over
+// IMAP, finds messages there and checks the IMAP login, as
+// *mailer.IMAPClient does (see Run); tests hand in fakes.
+type SentFolder interface {
+	store.SentFolder
+	Check(ctx context.Context, a mailer.IMAPAccount, pw mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error)
+}
+
 // Secrets keeps the app-specific password per username, as mailer.Keychain
 // does. Its errors are *mailer.Error matching mailer.ErrPasswordNotFound,
 // mailer.ErrKeychainUnavailable or mailer.ErrKeychainTimeout.
@@ -47,6 +55,9 @@ type Deps struct {
 	App     fyne.App
 	Mailer  Mailer
 	Secrets Secrets
+	// SentFolder files the copies in the Sent folder; nil means none are
+	// filed (and Test connection does not check IMAP).
+	SentFolder SentFolder
 	// Store holds the messages: Drafts, the Outbox and Sent.
 	Store *store.Store
 	// ConfigDir holds the account file; "" means mailer.ConfigDir().
@@ -61,6 +72,10 @@ type Deps struct {
 	// Poll is how often the Outbox is looked at for messages queued by
 	// other processes; 0 means the runner's default.
 	Poll time.Duration
+	// CopyWait is how long after a send its copy in the Sent folder waits
+	// while it is not known whether the server files its own; 0 means
+	// store.DefaultCopyWait.
+	CopyWait time.Duration
 
 	// do, if set, replaces fyne.Do for work that comes back from the
 	// background: tests run it on their own goroutine, one at a time, as
@@ -82,6 +97,8 @@ type Options struct {
 	// Client sends and checks; its OnStage is ignored (the window sets its
 	// own per call).
 	Client mailer.Client
+	// IMAP files the copies in the Sent folder; its OnStage is ignored.
+	IMAP mailer.IMAPClient
 	// Secrets keeps the password; nil means the OS keychain
 	// (mailer.Keychain{}).
 	Secrets Secrets
@@ -119,11 +136,12 @@ func Run(opts Options) error {
 	a.SetIcon(assets.Icon())
 	a.Settings().SetTheme(newReadableTheme())
 	w := NewWindow(Deps{
-		App:       a,
-		Mailer:    mailerAdapter{client: opts.Client},
-		Secrets:   secrets,
-		Store:     st,
-		ConfigDir: dir,
+		App:        a,
+		Mailer:     mailerAdapter{client: opts.Client},
+		SentFolder: &imapAdapter{IMAPClient: opts.IMAP},
+		Secrets:    secrets,
+		Store:      st,
+		ConfigDir:  dir,
 	})
 	w.ShowAndRun()
 	return nil
@@ -143,6 +161,17 @@ func (m mailerAdapter) Send(ctx context.Context, a mailer.Account, pw mailer.Pas
 	c := m.client
 	c.OnStage = progress
 	return c.Send(ctx, a, pw, out)
+}
+
+// imapAdapter is the real SentFolder.
+type imapAdapter struct {
+	mailer.IMAPClient
+}
+
+func (m *imapAdapter) Check(ctx context.Context, a mailer.IMAPAccount, pw mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {
+	c := m.IMAPClient
+	c.OnStage = progress
+	return c.Check(ctx, a, pw)
 }
 
 func (m mailerAdapter) Check(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {

@@ -58,6 +58,8 @@ const (
 	eventDraft       = "draft"       // a draft write (on the writing goroutine)
 	eventAttachments = "attachments" // attachment sizes looked up
 	eventQuit        = "quit"        // the window closed itself after a send
+	eventResolved    = "resolved"    // an unconfirmed message was looked for in the Sent folder
+	eventCopy        = "copy"        // a copy in the Sent folder was tried
 )
 
 // window is the one Postcard window: Compose, the lists of Drafts, the
@@ -217,6 +219,19 @@ func (w *window) start() {
 		OnAttempt: func(a store.Attempt) { w.do(func() { w.attempted(a) }) },
 		OnChange:  func() { w.do(w.outboxChanged) },
 	}
+	if w.d.SentFolder != nil {
+		cp := &store.Copier{Store: w.d.Store, Client: w.d.SentFolder, Account: w.acct.sendWith, Wait: w.d.CopyWait}
+		cp.Setup(w.runner)
+		w.runner.OnCopy = func(string, store.Copy, error) {
+			w.do(func() {
+				w.outboxChanged()
+				w.note(eventCopy)
+			})
+		}
+		w.runner.OnResolve = func(e store.Entry, found bool, err error) {
+			w.do(func() { w.resolved(e, found) })
+		}
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	w.runStop = cancel
 	go func() {
@@ -301,6 +316,20 @@ func (w *window) attempted(a store.Attempt) {
 	w.outboxChanged()
 	w.note(eventAttempt)
 	w.maybeQuit()
+}
+
+// resolved shows what looking for an unconfirmed message in the Sent
+// folder found: there, it was delivered.
+func (w *window) resolved(e store.Entry, found bool) {
+	if t := w.compose.tracker; t.is(e.ID) && found {
+		t.sending = false
+		t.entry.State, t.entry.Last = "", nil
+		t.sentAt = w.d.Now()
+		t.render()
+		t.line.SetText(t.line.Text + " The connection was lost after the upload, but the message is in your Sent folder: it was delivered.")
+	}
+	w.outboxChanged()
+	w.note(eventResolved)
 }
 
 // notifyAttempt tells the desktop about a message sent or needing the

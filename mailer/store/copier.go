@@ -17,13 +17,20 @@ const DefaultCopyWait = 4 * time.Second
 // CopyOff is what Copier.Copy returns when no copy is kept for the account.
 const CopyOffOutcome mailer.CopyOutcome = "off"
 
+// SentFolder files and finds messages in the Sent folder over IMAP, as
+// *mailer.IMAPClient does.
+type SentFolder interface {
+	FileSentCopy(ctx context.Context, a mailer.IMAPAccount, pw mailer.PasswordFunc, messageID string, date time.Time, raw io.Reader, size int64) (mailer.CopyOutcome, error)
+	FindSent(ctx context.Context, a mailer.IMAPAccount, pw mailer.PasswordFunc, messageID string) (bool, error)
+}
+
 // Copier files the copies of messages sent, over IMAP, with the account as
 // it is at the time of filing; the window and the command line share it. It
 // learns whether the server files its own copies (iCloud usually does not,
 // one report says it does), so that a copy waits only where that matters.
 type Copier struct {
 	Store  *Store
-	Client *mailer.IMAPClient
+	Client SentFolder
 	// Account returns the account and its password as they are now.
 	Account func() (mailer.Account, mailer.PasswordFunc)
 	// Wait is how long after a send to look; 0 means DefaultCopyWait.

@@ -2,6 +2,7 @@ package editor
 
 import (
 	"fmt"
+	"math/rand"
 	"os"
 	"strings"
 	"testing"
@@ -33,6 +34,27 @@ func BenchmarkKeystroke(b *testing.B) {
 			e, w := newTestEditor(b, lines(n), benchSize)
 			e.SetCursor(0, 10)
 			keystrokes(b, w, false)
+		})
+	}
+}
+
+// BenchmarkTyping types prose, new words each time (so no measurement is
+// cached), pressing Enter every 70 characters, near the top of the text.
+func BenchmarkTyping(b *testing.B) {
+	for _, n := range []int{10, 5000} {
+		b.Run(fmt.Sprintf("lines=%d", n), func(b *testing.B) {
+			e, w := newTestEditor(b, lines(n), benchSize)
+			e.SetCursor(1, 0)
+			f := w.Canvas().Focused()
+			prose := []rune(fmt.Sprint(rand.Perm(b.N + 100)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if i%70 == 69 {
+					f.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+					continue
+				}
+				f.TypedRune(prose[i])
+			}
 		})
 	}
 }
