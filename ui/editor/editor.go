@@ -11,7 +11,18 @@ import (
 // Editor is a multi-line, word-wrapping text editor. Unlike Fyne's multi-line
 // Entry, which wraps the whole text again on every change, it wraps only the
 // paragraph being edited and the lines in view, so a keystroke in a text of
-// 5,000 lines costs about what it costs in one of 10.
+// 5,000 lines costs about what it costs in one of 10 (about 5 us against
+// Entry's 4 s; see bench_test.go).
+//
+// It looks and behaves like a focused multi-line Entry with word wrap: the
+// keys, selection, clipboard, undo by words, placeholder and scroll bar.
+// Tab types a tab; Shift+Tab and Ctrl+Tab (Ctrl+Shift+Tab) move the focus
+// to the previous and next widget of the canvas the driver reports for the
+// editor. Shortcuts it does not use, Ctrl+Enter for one, go on to the
+// canvas. What it lacks: Fyne's GLFW driver has no input-method pre-edit
+// (composed characters arrive whole, as with the Entry), the cursor does not
+// blink, text is laid out left to right only, and there is no data binding,
+// validation or password mode.
 //
 // Only the main goroutine may use it (use fyne.Do from others), as with every
 // Fyne widget since 2.6.
@@ -197,8 +208,9 @@ func (e *Editor) replaceSelection(text string, typing bool) {
 }
 
 // moveTo moves the cursor; extend keeps (or starts) the selection from
-// where the cursor was.
+// where the cursor was. Up and Down set wantX again after it.
 func (e *Editor) moveTo(p pos, atEnd, extend bool) {
+	e.wantX = -1
 	if extend && !e.selecting {
 		e.anchor, e.selecting = e.cursor, true
 	}

@@ -85,14 +85,12 @@ func (e *Editor) TypedKey(ev *fyne.KeyEvent) {
 			break
 		}
 		e.moveTo(e.prevPos(e.cursor), false, shift)
-		e.wantX = -1
 	case fyne.KeyRight:
 		if _, b, ok := e.selection(); ok && !shift {
 			e.moveTo(b, false, false)
 			break
 		}
 		e.moveTo(e.nextPos(e.cursor), false, shift)
-		e.wantX = -1
 	case fyne.KeyUp:
 		e.moveLines(-1, shift)
 	case fyne.KeyDown:
@@ -105,14 +103,12 @@ func (e *Editor) TypedKey(ev *fyne.KeyEvent) {
 		l := e.layout()
 		start, _ := l.lineRange(e.cursor.para, l.lineIndex(e.cursor, e.atEnd))
 		e.moveTo(pos{e.cursor.para, start}, false, shift)
-		e.wantX = -1
 	case fyne.KeyEnd:
 		l := e.layout()
 		line := l.lineIndex(e.cursor, e.atEnd)
 		_, end := l.lineRange(e.cursor.para, line)
 		wrapped := line+1 < len(l.ensure(e.cursor.para).starts)
 		e.moveTo(pos{e.cursor.para, end}, wrapped, shift)
-		e.wantX = -1
 	}
 }
 
@@ -198,7 +194,6 @@ func (e *Editor) customShortcut(s *desktop.CustomShortcut) bool {
 		} else {
 			e.moveTo(e.wordEnd(e.cursor), false, extend)
 		}
-		e.wantX = -1
 	case (s.KeyName == fyne.KeyBackspace || s.KeyName == fyne.KeyDelete) && mod == wordModifier && !extend:
 		if s.KeyName == fyne.KeyBackspace {
 			e.deleteBack(e.wordStart)
@@ -207,10 +202,8 @@ func (e *Editor) customShortcut(s *desktop.CustomShortcut) bool {
 		}
 	case (s.KeyName == fyne.KeyHome || s.KeyName == fyne.KeyUp && runtime.GOOS == "darwin") && mod == ctrl:
 		e.moveTo(pos{}, false, extend)
-		e.wantX = -1
 	case (s.KeyName == fyne.KeyEnd || s.KeyName == fyne.KeyDown && runtime.GOOS == "darwin") && mod == ctrl:
 		e.moveTo(e.doc.end(), false, extend)
-		e.wantX = -1
 	case runtime.GOOS == "darwin" && mod == fyne.KeyModifierSuper && (s.KeyName == fyne.KeyLeft || s.KeyName == fyne.KeyRight):
 		if extend {
 			e.shiftDown = true // Cmd+Shift+arrow arrives as a shortcut
@@ -251,7 +244,7 @@ func (e *Editor) paste(text string) {
 
 func (e *Editor) selectAll() {
 	e.anchor, e.selecting = pos{}, true
-	e.cursor, e.atEnd = e.doc.end(), false
+	e.cursor, e.atEnd, e.wantX = e.doc.end(), false, -1
 	e.update(false) // like most editors, and unlike Entry, stay where the view is
 	e.cursorMoved()
 }
@@ -423,7 +416,6 @@ func (e *Editor) MouseDown(ev *desktop.MouseEvent) {
 	p, atEnd := e.posAt(ev.Position)
 	extend := ev.Modifier&fyne.KeyModifierShift != 0 || e.shiftDown
 	e.moveTo(p, atEnd, extend)
-	e.wantX = -1
 	e.dragStart = p
 	if !extend {
 		e.anchor = p
@@ -456,7 +448,7 @@ func (e *Editor) Dragged(ev *fyne.DragEvent) {
 		l.scrollBy(min(y-l.viewH, l.lineH()))
 	}
 	p, atEnd := e.posAt(ev.Position)
-	e.cursor, e.atEnd = p, atEnd
+	e.cursor, e.atEnd, e.wantX = p, atEnd, -1
 	e.update(false)
 	e.cursorMoved()
 }
@@ -488,14 +480,14 @@ func (e *Editor) DoubleTapped(ev *fyne.PointEvent) {
 		end++
 	}
 	e.anchor, e.selecting = pos{p.para, start}, true
-	e.cursor, e.atEnd = pos{p.para, end}, false
+	e.cursor, e.atEnd, e.wantX = pos{p.para, end}, false, -1
 	e.update(true)
 	e.cursorMoved()
 }
 
 func (e *Editor) selectParagraph(para int) {
 	e.anchor, e.selecting = pos{para, 0}, true
-	e.cursor, e.atEnd = pos{para, e.doc.paraLen(para)}, false
+	e.cursor, e.atEnd, e.wantX = pos{para, e.doc.paraLen(para)}, false, -1
 	e.update(true)
 	e.cursorMoved()
 }

@@ -3,7 +3,6 @@ package editor
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // maxUndo bounds the history; the oldest steps are forgotten first.
@@ -90,8 +89,4 @@ func isWordSeparator(r rune) bool {
 
 func hasWordSeparator(s string) bool {
 	return strings.IndexFunc(s, isWordSeparator) >= 0
-}
-
-func isSingleRune(s string) bool {
-	return s != "" && utf8.RuneCountInString(s) == 1
 }
