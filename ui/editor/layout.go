@@ -64,7 +64,9 @@ func (l *textLayout) setSize(w, h, pad float32) {
 // keeping the exact count of those already wrapped at it.
 func (l *textLayout) reestimate() {
 	for _, p := range l.doc.paras {
-		if p.wrapW != l.wrapW {
+		if p.wrapW == l.wrapW && !p.stale {
+			p.count = len(p.starts)
+		} else {
 			p.count = l.estimate(p)
 		}
 	}
@@ -149,7 +151,7 @@ func (l *textLayout) wrapped(i int, p *paragraph) {
 	}
 }
 
-// rewrap wraps a paragraph edited in place again, from the line before the
+// rewrap wraps a paragraph edited in place again, from shortly before the
 // edit until a line starts where it started before; the lines before and
 // after keep their breaks and strings. Typing in a paragraph of thousands of
 // lines so costs a few lines.
@@ -162,7 +164,10 @@ func (l *textLayout) rewrap(c change) {
 	text := p.text()
 	old, oldLines := p.starts, p.lines
 	delta := c.newEnd - c.oldEnd
-	from := max(0, sort.SearchInts(old, c.col+1)-2) // the line before the edit
+	// Where a line breaks depends on the text up to the first character
+	// that did not fit, which can be the first of the line after next: so
+	// the two lines before the edit's may change too.
+	from := max(0, sort.SearchInts(old, c.col+1)-3)
 
 	starts := append(make([]int, 0, len(old)+4), old[:from+1]...)
 	resync := -1 // index in old of the line the new wrap met again

@@ -13,16 +13,17 @@ import (
 // TestRewrap_matchesFullWrap edits one long paragraph at random and checks
 // that re-wrapping only around each edit gives the lines a full wrap gives.
 func TestRewrap_matchesFullWrap(t *testing.T) {
-	words := []string{"a", "mail", "to", "Supercalifragilisticexpialidocious", "\t", "the", "lighthouse,", "  ", "é", "日本語"}
+	words := []string{"a", "mail", "to", "Supercalifragilisticexpialidocious", "\t", "the", "lighthouse,", "  ", "é", "日本語",
+		"i", "W", "WWWWWWWWWWWWWWWWWWWWWWWWWWW", "iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii", "l.l"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var b strings.Builder
 	for range 400 {
 		b.WriteString(words[rng.IntN(len(words))])
 		b.WriteByte(' ')
 	}
-	e, w := newTestEditor(t, b.String(), textWidth(150))
+	e, w := newTestEditor(t, b.String(), textWidth(90))
 	l := e.layout()
-	for i := range 300 {
+	for i := range 2000 {
 		n := e.doc.paraLen(0)
 		e.SetCursor(0, rng.IntN(n+1))
 		switch rng.IntN(4) {
@@ -109,5 +110,24 @@ func TestLineCounts(t *testing.T) {
 			c.add(p, 1)
 		}
 		check(fmt.Sprintf("splice %d", i))
+	}
+}
+
+// TestResize_keepsExactCounts resizes back and forth: paragraphs wrapped at a
+// width keep their exact line counts when the width comes back.
+func TestResize_keepsExactCounts(t *testing.T) {
+	e, w := newTestEditor(t, lines(50), textWidth(150))
+	l := e.layout()
+	want := l.ensure(0).count
+	if want < 3 {
+		t.Fatalf("paragraph 0 has %d lines at 150", want)
+	}
+	w.Resize(textWidth(700))
+	w.Resize(textWidth(150))
+	if got := l.doc.paras[0].count; got != want {
+		t.Errorf("paragraph 0 counts %d lines after resizing back, want %d", got, want)
+	}
+	if got := l.lineOf(1); got != want {
+		t.Errorf("lines above paragraph 1: %d, want %d", got, want)
 	}
 }
