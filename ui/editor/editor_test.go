@@ -568,3 +568,28 @@ func TestEditor_ThemeTextSize(t *testing.T) {
 		t.Errorf("text drawn at size %v", got)
 	}
 }
+
+// TestEditor_BorderAtScale draws the focused editor at scale 1.5 and looks
+// for the focus border along its bottom edge (Fyne clips a Scrollable to its
+// bounds, which once cut that edge off).
+func TestEditor_BorderAtScale(t *testing.T) {
+	test.NewTempApp(t).Settings().SetTheme(variantTheme{theme.DefaultTheme(), theme.VariantLight})
+	e := New()
+	w := test.NewTempWindow(t, e)
+	w.Resize(fyne.NewSize(340, 330))
+	w.Canvas().Focus(e)
+	setScale(w, 1.5)
+	img := w.Canvas().Capture()
+	wr, wg, wb, _ := e.r.border.StrokeColor.RGBA()
+	bottom := int((e.Position().Y + e.Size().Height) * 1.5)
+	found := false
+	for y := bottom - 4; y <= bottom; y++ {
+		r, g, b, _ := img.At(img.Bounds().Dx()/2, y).RGBA()
+		if r>>8 == wr>>8 && g>>8 == wg>>8 && b>>8 == wb>>8 {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no focus border along the bottom edge at scale 1.5")
+	}
+}
