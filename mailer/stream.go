@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -130,32 +131,72 @@ func writeFileBase64(w io.Writer, f attachedFile) (int64, error) {
 		return 0, attachmentChanged(f.path, err.Error())
 	}
 	defer file.Close()
-	in := make([]byte, b64Chunk)
-	out := make([]byte, 0, b64Chunk/57*(b64LineLen+2))
-	var read, written int64
-	for {
-		n, err := io.ReadFull(file, in)
-		read += int64(n)
-		if read > f.size {
-			return written, attachmentChanged(f.path, "it grew while it was being sent")
+	// A goroutine reads and encodes the next piece while this one is
+	// written: on two cores the encoding is then mostly hidden behind the
+	// TLS encryption or the disk write.
+	type piece struct {
+		b   []byte
+		err error // after b: the read failed or the size changed
+	}
+	const depth = 2
+	pieces := make(chan piece, depth)
+	free := make(chan []byte, depth+1)
+	for range depth + 1 {
+		free <- make([]byte, 0, b64Chunk/57*(b64LineLen+2))
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(pieces)
+		in := make([]byte, b64Chunk)
+		var read int64
+		for {
+			n, err := io.ReadFull(file, in)
+			read += int64(n)
+			var perr error
+			switch {
+			case read > f.size:
+				perr = attachmentChanged(f.path, "it grew while it was being sent")
+			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+				if read != f.size {
+					perr = attachmentChanged(f.path, "it shrank while it was being sent")
+				}
+			case err != nil:
+				perr = attachmentChanged(f.path, err.Error())
+			}
+			var out []byte
+			if n > 0 && perr == nil {
+				select {
+				case out = <-free:
+				case <-stop:
+					return
+				}
+				out = appendBase64Lines(out[:0], in[:n])
+			}
+			last := perr != nil || err != nil
+			select {
+			case pieces <- piece{out, perr}:
+			case <-stop:
+				return
+			}
+			if last {
+				return
+			}
 		}
-		if n > 0 {
-			out = appendBase64Lines(out[:0], in[:n])
-			m, werr := w.Write(out)
+	}()
+	var written int64
+	for p := range pieces {
+		if len(p.b) > 0 {
+			m, werr := w.Write(p.b)
 			written += int64(m)
 			if werr != nil {
 				return written, werr
 			}
+			free <- p.b
 		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			break
+		if p.err != nil {
+			return written, p.err
 		}
-		if err != nil {
-			return written, attachmentChanged(f.path, err.Error())
-		}
-	}
-	if read != f.size {
-		return written, attachmentChanged(f.path, "it shrank while it was being sent")
 	}
 	return written, nil
 }
@@ -163,14 +204,32 @@ func writeFileBase64(w io.Writer, f attachedFile) (int64, error) {
 // appendBase64Lines appends src in base64, broken into lines. src must be a
 // whole number of 57-byte groups, except for the last piece of a file.
 func appendBase64Lines(dst, src []byte) []byte {
-	var line [b64LineLen]byte
-	for len(src) > 0 {
-		k := min(len(src), 57)
-		n := base64.StdEncoding.EncodedLen(k)
-		base64.StdEncoding.Encode(line[:n], src[:k])
+	// Whole 57-byte groups are encoded in one call, then cut into lines:
+	// one call per line costs more than the encoding.
+	whole := len(src) / 57 * 57
+	if whole > 0 {
+		enc := base64.StdEncoding.EncodedLen(whole)
+		start := len(dst)
+		dst = slices.Grow(dst, enc+enc/b64LineLen*2+b64LineLen+4)
+		dst = dst[:start+enc]
+		base64.StdEncoding.Encode(dst[start:], src[:whole])
+		// Spread the lines out from the end, adding CRLFs, in place.
+		lines := enc / b64LineLen
+		dst = dst[:start+enc+2*lines]
+		for i := lines - 1; i >= 0; i-- {
+			from := start + i*b64LineLen
+			to := start + i*(b64LineLen+2)
+			copy(dst[to:to+b64LineLen], dst[from:from+b64LineLen])
+			dst[to+b64LineLen], dst[to+b64LineLen+1] = '\r', '\n'
+		}
+		src = src[whole:]
+	}
+	if len(src) > 0 {
+		var line [b64LineLen]byte
+		n := base64.StdEncoding.EncodedLen(len(src))
+		base64.StdEncoding.Encode(line[:n], src)
 		dst = append(dst, line[:n]...)
 		dst = append(dst, '\r', '\n')
-		src = src[k:]
 	}
 	return dst
 }

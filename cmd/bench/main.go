@@ -43,7 +43,7 @@ type options struct {
 	keep     bool
 }
 
-var allParts = []string{"startup", "send", "gobench", "soak"}
+var allParts = []string{"startup", "send", "outbox", "gobench", "soak"}
 
 func main() {
 	var o options
@@ -108,7 +108,7 @@ func run(o options) error {
 	if slices.Contains(o.parts, "startup") {
 		need = append(need, "Xvfb", "xdotool")
 	}
-	if slices.Contains(o.parts, "send") {
+	if slices.Contains(o.parts, "send") || slices.Contains(o.parts, "outbox") {
 		need = append(need, "curl", gnuTime)
 	}
 	for _, t := range need {
@@ -175,6 +175,8 @@ func run(o options) error {
 			err = b.startup()
 		case "send":
 			err = b.send()
+		case "outbox":
+			err = b.outbox()
 		case "gobench":
 			err = b.goBench()
 		case "soak":
@@ -240,9 +242,14 @@ func env(set ...string) []string {
 // keychain, as a user would with postcard login (without the check, so that
 // it also works while no server runs).
 func (b *bench) login(port int) error {
-	cmd := exec.Command(b.postcard, "login", "--host", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--security", "starttls", "--username", b.user, "--password-stdin", "--no-verify", "--json")
-	cmd.Env = env("XDG_CONFIG_HOME="+b.cfgAccount, "SSL_CERT_FILE="+b.caFile)
+	return b.loginWith(b.cfgAccount, port)
+}
+
+// loginWith saves the account in the config folder cfg, with more flags.
+func (b *bench) loginWith(cfg string, port int, extra ...string) error {
+	cmd := exec.Command(b.postcard, append([]string{"login", "--host", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--security", "starttls", "--username", b.user, "--password-stdin", "--no-verify", "--json"}, extra...)...)
+	cmd.Env = env("XDG_CONFIG_HOME="+cfg, "SSL_CERT_FILE="+b.caFile)
 	cmd.Stdin = strings.NewReader(b.password + "\n")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

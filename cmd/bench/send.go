@@ -161,6 +161,19 @@ func (b *bench) send() error {
 // sendCase runs c b.opts.runs times with each program and returns the runs
 // and the size of the message.
 func (b *bench) sendCase(c sendCase) (postcard, curl []procRun, size int64, err error) {
+	return b.sendCaseThen(c, nil, b.cfgAccount, nil)
+}
+
+// sendCaseArgs is sendCase with more arguments for postcard send and the
+// account of the config folder cfg.
+func (b *bench) sendCaseArgs(c sendCase, extra []string, cfg string) (postcard, curl []procRun, size int64, err error) {
+	return b.sendCaseThen(c, extra, cfg, nil)
+}
+
+// sendCaseThen is sendCaseArgs where, if then is set, curl runs a second
+// time after each send with the arguments then gives for the message file,
+// the two counted as one run.
+func (b *bench) sendCaseThen(c sendCase, extra []string, cfg string, then func(eml string) []string) (postcard, curl []procRun, size int64, err error) {
 	account := mailer.Account{Host: "127.0.0.1", Port: b.sendSrv.Port(), Security: mailer.StartTLS, Username: b.user}
 	p, err := mailer.Prepare(account, c.msg)
 	if err != nil {
@@ -179,11 +192,11 @@ func (b *bench) sendCase(c sendCase) (postcard, curl []procRun, size int64, err 
 		return nil, nil, 0, err
 	}
 
-	pcArgs := []string{"send", "--to", b.rcpt, "--subject", c.msg.Subject, "--body", c.msg.Body, "--json"}
+	pcArgs := append([]string{"send", "--to", b.rcpt, "--subject", c.msg.Subject, "--body", c.msg.Body, "--json"}, extra...)
 	for _, a := range c.msg.Attachments {
 		pcArgs = append(pcArgs, "--attach", a)
 	}
-	pcEnv := env("XDG_CONFIG_HOME="+b.cfgAccount, "SSL_CERT_FILE="+b.caFile)
+	pcEnv := env("XDG_CONFIG_HOME="+cfg, "SSL_CERT_FILE="+b.caFile)
 	// The password on curl's command line is the throwaway one of the
 	// private keychain; postcard reads it from the keychain, as for a user.
 	curlArgs := []string{"--silent", "--show-error", "--ssl-reqd", "--cacert", b.caFile,
@@ -213,6 +226,17 @@ func (b *bench) sendCase(c sendCase) (postcard, curl []procRun, size int64, err 
 		cr, err := one("curl", "curl", curlArgs, nil, emlSize)
 		if err != nil {
 			return nil, nil, 0, err
+		}
+		if then != nil {
+			r2, err := runProc(c.timeout, "curl", then(eml), nil, true, b.work)
+			if err == nil && r2.exit != 0 {
+				err = fmt.Errorf("curl %s exited with %d: %s%s", strings.Join(then(eml), " "), r2.exit, r2.stdout, r2.stderr)
+			}
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			cr.wall += r2.wall
+			cr.maxRSSKiB = max(cr.maxRSSKiB, r2.maxRSSKiB)
 		}
 		pr, err := one("postcard", b.postcard, pcArgs, pcEnv, emlSize)
 		if err != nil {

@@ -182,7 +182,7 @@ func (s *Store) SaveDraft(h *Handle, d Draft) error {
 	if err != nil {
 		return err
 	}
-	return s.writeFileAtomic("draft:write", filepath.Join(dir, draftFile), append(data, '\n'))
+	return s.writeFileAtomic("draft:write", filepath.Join(dir, draftFile), append(data, '\n'), durable)
 }
 
 // DeleteDraft removes the draft held by h.
@@ -203,7 +203,7 @@ func (s *Store) removeDir(dir string) error {
 		return nil
 	}
 	trash := s.path(trashDir, filepath.Base(dir)+"."+NewID())
-	if err := s.rename("remove:rename", dir, trash); err != nil {
+	if err := s.rename("remove:rename", dir, trash, durable); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(trash); err != nil {

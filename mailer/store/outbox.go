@@ -98,6 +98,8 @@ type Entry struct {
 	// Checked is what looking for an unconfirmed message in the server's
 	// Sent folder found, once it was looked for.
 	Checked *Check `json:"checked,omitempty"`
+	// Draft is the draft as it was when sent, for Undo and Edit.
+	Draft *Draft `json:"draft,omitempty"`
 }
 
 func (s *Store) readMeta(id string) (Entry, error) {
@@ -113,12 +115,12 @@ func (s *Store) readMeta(id string) (Entry, error) {
 	return e, nil
 }
 
-func (s *Store) writeMeta(id string, e Entry) error {
+func (s *Store) writeMeta(id string, e Entry, d durability) error {
 	data, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		return err
 	}
-	return s.writeFileAtomic("meta:"+string(e.State), s.path(outboxDir, id, metaFile), append(data, '\n'))
+	return s.writeFileAtomic("meta:"+string(e.State), s.path(outboxDir, id, metaFile), append(data, '\n'), d)
 }
 
 // Queue freezes the draft d, prepared for sending as p, into the Outbox: the
@@ -164,14 +166,11 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 		return Entry{}, fmt.Errorf("store: %w", err)
 	}
 	d.ID, d.Saved = "", now.UTC()
-	draft, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return Entry{}, err
-	}
-	if err := s.writeFileAtomic("queue:draft", filepath.Join(dir, draftFile), append(draft, '\n')); err != nil {
-		return Entry{}, err
-	}
-	err = s.writeAtomic("queue:message", filepath.Join(dir, messageFile), func(w io.Writer) error {
+	e.Draft = &d
+	// Four syncs in all: the message, its meta, the folder holding them,
+	// and the Outbox after the rename. The draft.json an autosave left in
+	// the folder goes along unchanged; the draft as sent is in the meta.
+	err := s.writeAtomic("queue:message", filepath.Join(dir, messageFile), contentDurable, func(w io.Writer) error {
 		if _, err := io.WriteString(w, bcc); err != nil {
 			return err
 		}
@@ -188,11 +187,22 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 	if err != nil {
 		return Entry{}, err
 	}
-	if err := s.writeFileAtomic("queue:meta", filepath.Join(dir, metaFile), append(meta, '\n')); err != nil {
+	if err := s.writeFileAtomic("queue:meta", filepath.Join(dir, metaFile), append(meta, '\n'), contentDurable); err != nil {
+		return Entry{}, err
+	}
+	// The dot record exists, empty, from the start: writing it before the
+	// final dot is then one byte and one sync of that file.
+	if err := s.step("queue:dot"); err != nil {
+		return Entry{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, dotFile), nil, 0o600); err != nil {
+		return Entry{}, fmt.Errorf("store: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
 		return Entry{}, err
 	}
 	// The one step that moves the message from Drafts to the Outbox.
-	if err := s.rename("queue:move", dir, s.path(outboxDir, h.ID)); err != nil {
+	if err := s.rename("queue:move", dir, s.path(outboxDir, h.ID), durable); err != nil {
 		return Entry{}, err
 	}
 	h.moved = true
@@ -263,15 +273,29 @@ func (s *Store) Undo(id string) (*Handle, Draft, error) {
 }
 
 func (s *Store) undo(h *Handle) (Draft, error) {
-	if _, err := s.Entry(h.ID); err != nil {
-		return Draft{}, err
-	}
-	d, err := s.readDraft(outboxDir, h.ID)
+	e, err := s.Entry(h.ID)
 	if err != nil {
 		return Draft{}, err
 	}
+	if e.Draft == nil {
+		return Draft{}, fmt.Errorf("store: message %s has no draft to go back to", h.ID)
+	}
+	d := *e.Draft
+	d.ID = h.ID
 	dir := s.path(draftsDir, h.ID)
-	if err := s.rename("undo:move", s.path(outboxDir, h.ID), dir); err != nil {
+	// Synced: a power cut must not send a message the user took back.
+	if err := s.rename("undo:move", s.path(outboxDir, h.ID), dir, durable); err != nil {
+		return Draft{}, err
+	}
+	// The draft as it was sent becomes the draft; Recover does the same
+	// from the meta if this stops half-way.
+	snap := *e.Draft
+	snap.ID = ""
+	data, err := json.MarshalIndent(snap, "", "  ")
+	if err != nil {
+		return Draft{}, err
+	}
+	if err := s.writeFileAtomic("undo:draft", filepath.Join(dir, draftFile), append(data, '\n'), durable); err != nil {
 		return Draft{}, err
 	}
 	// What is left of the frozen message is tidied by Recover if this
@@ -319,7 +343,7 @@ func (s *Store) Reschedule(id string) (Entry, error) {
 		return e, nil
 	}
 	e.State, e.NextTry, e.HoldUntil = StateWaiting, s.now().UTC(), time.Time{}
-	return e, s.writeMeta(id, e)
+	return e, s.writeMeta(id, e, durable)
 }
 
 // MoveToSent files an unconfirmed message id in Sent, when the user knows
@@ -340,7 +364,9 @@ func (s *Store) MoveToSent(id string) error {
 // moveToSent renames the frozen message into the Sent Maildir (the one
 // step that makes it sent), then removes what is left of the Outbox folder.
 func (s *Store) moveToSent(h *Handle, e Entry) error {
-	if err := s.rename("sent:move", s.path(outboxDir, h.ID, messageFile), s.path(sentDir, "cur", h.ID+maildirInfo)); err != nil {
+	// Not synced: if a power cut takes the move back, the synced dot
+	// record makes the message unconfirmed, never sent again on its own.
+	if err := s.rename("sent:move", s.path(outboxDir, h.ID, messageFile), s.path(sentDir, "cur", h.ID+maildirInfo), volatile); err != nil {
 		return err
 	}
 	h.gone = true
@@ -419,12 +445,19 @@ func (s *Store) Deliver(ctx context.Context, id string, mode Mode, send SendFunc
 	if err := s.step("deliver:undot"); err != nil {
 		return e, nil, err
 	}
-	if err := os.Remove(filepath.Join(dir, dotFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Truncate(filepath.Join(dir, dotFile), 0); errors.Is(err, fs.ErrNotExist) {
+		err = os.WriteFile(filepath.Join(dir, dotFile), nil, 0o600)
+		if err != nil {
+			return e, nil, fmt.Errorf("store: %w", err)
+		}
+	} else if err != nil {
 		return e, nil, fmt.Errorf("store: %w", err)
 	}
 	e.State, e.HoldUntil, e.Checked = StateSending, time.Time{}, nil
 	e.Attempts++
-	if err := s.writeMeta(id, e); err != nil {
+	// Not synced: after a power cut, "sending" without the dot record is
+	// "waiting" again, which is what the state said before.
+	if err := s.writeMeta(id, e, volatile); err != nil {
 		return e, nil, err
 	}
 
@@ -448,7 +481,7 @@ func (s *Store) Deliver(ctx context.Context, id string, mode Mode, send SendFunc
 			e.State, e.NextTry = StateWaiting, s.now().UTC()
 			e.Last = failureOf(err, s.now().UTC())
 			e.Last.Detail = "Postcard was closed while sending; it was not delivered and goes at the next start"
-			return e, nil, errors.Join(err, s.writeMeta(id, e))
+			return e, nil, errors.Join(err, s.writeMeta(id, e, durable))
 		}
 		return s.failed(h, e, err, s.now())
 	}
@@ -457,7 +490,7 @@ func (s *Store) Deliver(ctx context.Context, id string, mode Mode, send SendFunc
 		e.State = StateUnconfirmed
 		e.Last = &Failure{Kind: mailer.KindUnknown, Stage: mailer.StageAccepted, At: s.now().UTC(),
 			Detail: "the server accepted the message, but it could not be moved to Sent: " + err.Error()}
-		return e, res, errors.Join(err, s.writeMeta(id, e))
+		return e, res, errors.Join(err, s.writeMeta(id, e, durable))
 	}
 	e.State, e.Last = "", nil
 	return e, res, nil
@@ -476,20 +509,49 @@ func (s *Store) failed(h *Handle, e Entry, err error, now time.Time) (Entry, *ma
 		e.State = StateNeedsAttention
 	}
 	if e.State != StateUnconfirmed {
-		os.Remove(s.path(outboxDir, h.ID, dotFile))
+		os.Truncate(s.path(outboxDir, h.ID, dotFile), 0)
 	}
-	return e, nil, errors.Join(err, s.writeMeta(h.ID, e))
+	return e, nil, errors.Join(err, s.writeMeta(h.ID, e, durable))
 }
 
 // recordDot writes, and syncs, the record that the final dot is about to
-// be written: from here on the message may be delivered.
+// be written: from here on the message may be delivered. The record file
+// exists from Queue on: this is one byte and one sync.
 func (s *Store) recordDot(dir string) error {
-	err := s.writeFileAtomic("deliver:dot", filepath.Join(dir, dotFile), []byte("the final dot may have been written\n"))
+	err := s.step("deliver:dot")
+	if err == nil {
+		err = writeSynced(filepath.Join(dir, dotFile), []byte{'1'})
+	}
 	if err != nil {
 		return &mailer.Error{Kind: mailer.KindUnknown, Stage: mailer.StageData,
 			Detail: "the outbox could not record the send, so it was stopped before the end; nothing was delivered", Err: err}
 	}
 	return nil
+}
+
+// writeSynced writes data at the start of the existing file path and syncs
+// its content.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// dotWritten reports whether the dot record of the message in dir says the
+// final dot may have gone out.
+func dotWritten(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, dotFile))
+	return err == nil && len(b) > 0 && b[0] == '1'
 }
 
 // Backoff is the pause before the next try of a message that failed for

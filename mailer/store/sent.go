@@ -255,7 +255,10 @@ func (s *Store) SendAndRecord(ctx context.Context, out *mailer.Outgoing, opts Re
 		r.RecordErr = fmt.Errorf("store: recording the sent message: %w", rec.err)
 		return r, nil
 	}
-	if err := s.rename("record:move", tmp, s.path(sentDir, "cur", id+maildirInfo)); err != nil {
+	// The record's content is synced; its name in Sent need not be on
+	// the way to the exit: a power cut right after may lose the record,
+	// never change what was sent.
+	if err := s.rename("record:move", tmp, s.path(sentDir, "cur", id+maildirInfo), volatile); err != nil {
 		r.RecordErr = err
 		return r, nil
 	}

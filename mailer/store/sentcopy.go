@@ -69,7 +69,9 @@ func (s *Store) SetCopy(id string, c Copy) error {
 	if err != nil {
 		return err
 	}
-	return s.writeFileAtomic("copy:"+string(c.Status), s.copyPath(id), data)
+	// Not synced: after a power cut the worst is a copy tried again,
+	// which finds itself already filed.
+	return s.writeFileAtomic("copy:"+string(c.Status), s.copyPath(id), data, volatile)
 }
 
 // CopiesDue lists the Sent messages whose copy is to be tried now, and
@@ -184,7 +186,7 @@ func (s *Store) LearnServerFilesCopies(key string, files bool) error {
 	if err != nil {
 		return err
 	}
-	return s.writeFileAtomic("learn", s.path(learnedFile), data)
+	return s.writeFileAtomic("learn", s.path(learnedFile), data, volatile)
 }
 
 // FindFunc reports whether the server's Sent folder holds a message with
@@ -213,10 +215,10 @@ func (s *Store) Resolve(ctx context.Context, id string, find FindFunc) (found bo
 	e.Checked = &Check{At: now, Found: found}
 	if ferr != nil {
 		e.Checked.Err = failureOf(ferr, now)
-		return false, errors.Join(ferr, s.writeMeta(id, e))
+		return false, errors.Join(ferr, s.writeMeta(id, e, durable))
 	}
 	if !found {
-		return false, s.writeMeta(id, e)
+		return false, s.writeMeta(id, e, durable)
 	}
 	if err := s.moveToSent(h, e); err != nil {
 		return true, err

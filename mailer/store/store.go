@@ -6,11 +6,12 @@
 // The layout under the store's folder (mailer.DataDir):
 //
 //	drafts/ID/draft.json        a draft (and files/ for attachments it owns)
-//	outbox/ID/draft.json        the draft as it was when sent, for Undo
 //	outbox/ID/message.eml       the frozen message: the Sent record's bytes
-//	outbox/ID/meta.json         envelope, state, attempts, last failure
-//	outbox/ID/dot               present once the final dot may have gone out
+//	outbox/ID/meta.json         envelope, state, attempts, last failure, and
+//	                            the draft as it was when sent, for Undo
+//	outbox/ID/dot               "1" once the final dot may have gone out
 //	sent/{tmp,new,cur}/ID:2,S   a Maildir of the messages the server accepted
+//	sent-copy/ID.json           the state of its copy in the server's Sent folder
 //	locks/ID                    the message's lock (flock)
 //
 // A message moves between places by one rename: a draft becomes an Outbox
@@ -19,6 +20,13 @@
 // becomes a Sent one when its message.eml is renamed into sent/cur/. What is
 // left behind by a crash between two steps (frozen files in a draft, an
 // outbox folder without message.eml) is recognised and tidied by Open.
+//
+// Every write is atomic (a temporary file renamed into place), so a
+// process killed at any instant leaves each message whole in one place. A
+// power cut can take back writes that were not synced; the store syncs
+// where that could lose a message or send one twice: the frozen message
+// before it leaves Drafts, the dot record before the final dot, Undo, and
+// the outcomes that need the user.
 //
 // A message is changed or sent by one process at a time: each holds the
 // message's lock (flock, released by the kernel when a process dies) while
@@ -249,6 +257,19 @@ func (s *Store) withLock(id string, fn func(*Handle) error) error {
 
 func (s *Store) recoverDraft(id string) error {
 	dir := s.path(draftsDir, id)
+	// The frozen message's snapshot of the draft is the newest: a send
+	// that stopped before the rename to outbox/, or an Undo before it
+	// wrote the draft back.
+	var m Entry
+	if err := readJSON(filepath.Join(dir, metaFile), &m); err == nil && m.Draft != nil {
+		d := *m.Draft
+		d.ID = ""
+		if data, err := json.MarshalIndent(d, "", "  "); err == nil {
+			if err := s.writeFileAtomic("recover:draft", filepath.Join(dir, draftFile), append(data, '\n'), durable); err != nil {
+				return err
+			}
+		}
+	}
 	// Frozen files of a send that stopped before the rename to outbox/.
 	for _, name := range []string{messageFile, metaFile, dotFile} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -275,11 +296,14 @@ func (s *Store) recoverOutbox(h *Handle) error {
 	if err != nil {
 		return err
 	}
-	if m.State != StateSending {
+	dot := dotWritten(dir)
+	// A power cut may take back the volatile "sending" but never the
+	// synced dot record: a message with it may have been delivered.
+	if m.State != StateSending && !(dot && m.State == StateWaiting) {
 		return nil
 	}
 	// The process that was sending it is gone (it held the lock).
-	if _, err := os.Stat(filepath.Join(dir, dotFile)); err == nil {
+	if dot {
 		m.State = StateUnconfirmed
 		m.Last = &Failure{Kind: mailer.KindConnectionLost, Stage: mailer.StageAccepted, At: s.now().UTC(),
 			Detail: "Postcard stopped after the whole message was uploaded, before the server confirmed it"}
@@ -289,7 +313,7 @@ func (s *Store) recoverOutbox(h *Handle) error {
 		m.Last = &Failure{Kind: mailer.KindConnectionLost, Stage: mailer.StageData, At: s.now().UTC(),
 			Detail: "Postcard stopped before the message was fully sent; it was not delivered"}
 	}
-	return s.writeMeta(h.ID, m)
+	return s.writeMeta(h.ID, m, durable)
 }
 
 // recoverSentTmp removes what a process that died left in sent/tmp: the
@@ -374,18 +398,37 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// writeFileAtomic writes data to path by way of a synced temporary file and a
+// durability says what a write must have made durable (on disk, through
+// a power cut) when it returns. Every write is atomic for other processes
+// and survives the writing process being killed; only what a power cut may
+// take back differs. The store syncs where losing a write could lose a
+// message or send one twice, and nowhere else: each sync is a disk flush on
+// the way from Send to "Sent".
+type durability int
+
+const (
+	// durable: the file and its name are synced.
+	durable durability = iota
+	// contentDurable: the file's content is synced; its name becomes
+	// durable with a later sync of its folder (the caller's).
+	contentDurable
+	// volatile: nothing is synced; a power cut may bring back the old
+	// content, never a mix.
+	volatile
+)
+
+// writeFileAtomic writes data to path by way of a temporary file and a
 // rename, so a reader or a crash sees the old content or the new, never a
 // mix; step names the write for the fault hook.
-func (s *Store) writeFileAtomic(step, path string, data []byte) error {
-	return s.writeAtomic(step, path, func(w io.Writer) error {
+func (s *Store) writeFileAtomic(step, path string, data []byte, d durability) error {
+	return s.writeAtomic(step, path, d, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
 }
 
 // writeAtomic is writeFileAtomic with the content written by fill.
-func (s *Store) writeAtomic(step, path string, fill func(io.Writer) error) error {
+func (s *Store) writeAtomic(step, path string, d durability, fill func(io.Writer) error) error {
 	if err := s.step(step); err != nil {
 		return err
 	}
@@ -405,11 +448,16 @@ func (s *Store) writeAtomic(step, path string, fill func(io.Writer) error) error
 	if err := f.Chmod(0o600); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if err := fill(f); err != nil {
+	// Large content starts on its way to the disk while it is written, so
+	// the sync at the end has little left to wait for.
+	w := &flushingWriter{f: f}
+	if err := fill(w); err != nil {
 		return fmt.Errorf("store: writing %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("store: writing %s: %w", path, err)
+	if d != volatile {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("store: writing %s: %w", path, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("store: writing %s: %w", path, err)
@@ -421,22 +469,45 @@ func (s *Store) writeAtomic(step, path string, fill func(io.Writer) error) error
 		return fmt.Errorf("store: %w", err)
 	}
 	ok = true
-	return syncDir(dir)
+	if d == durable {
+		return syncDir(dir)
+	}
+	return nil
 }
 
-// rename moves a file or folder and syncs both folders, so the move
-// survives a power cut.
-func (s *Store) rename(step, from, to string) error {
+// flushingWriter writes to f and, every few MiB, asks the kernel to start
+// writing what it has out to the disk (see startWriteback).
+type flushingWriter struct {
+	f        *os.File
+	off, due int64
+}
+
+const writebackEvery = 4 << 20
+
+func (w *flushingWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if w.off-w.due >= writebackEvery {
+		startWriteback(w.f, w.due, w.off-w.due)
+		w.due = w.off
+	}
+	return n, err
+}
+
+// rename moves a file or folder in one step; when d is durable it syncs
+// the destination folder, which on a journalling file system commits the
+// whole rename.
+func (s *Store) rename(step, from, to string, d durability) error {
 	if err := s.step(step); err != nil {
 		return err
 	}
 	if err := os.Rename(from, to); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if err := syncDir(filepath.Dir(to)); err != nil {
-		return err
+	if d == durable {
+		return syncDir(filepath.Dir(to))
 	}
-	return syncDir(filepath.Dir(from))
+	return nil
 }
 
 // syncDir makes the entries of dir durable. Windows cannot sync a folder;

@@ -582,7 +582,7 @@ func TestRecover_SendingWithoutDotGoesBackToWaiting(t *testing.T) {
 		s := openStore(t, dir)
 		e := queue(t, s, testDraft(t), 0)
 		e.State = StateSending
-		if err := s.writeMeta(e.ID, e); err != nil {
+		if err := s.writeMeta(e.ID, e, durable); err != nil {
 			t.Fatal(err)
 		}
 		if dot {
