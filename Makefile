@@ -89,6 +89,13 @@ fuzz: ## Run each fuzz target for 5 minutes (make fuzz FUZZTIME=1h for longer); 
 # the private keyring too. Flags for it go in BENCHFLAGS, e.g.
 # make bench BENCHFLAGS='-runs 11 -load-wait 15m'.
 BENCHFLAGS ?=
+# make crash-test kills the real binary at random instants while it sends
+# the Outbox, KILLS times (make test does it 100 times).
+KILLS ?= 1000
+.PHONY: crash-test
+crash-test: deps build ## Kill postcard KILLS (1000) times while it sends the Outbox; every message once or unconfirmed, none lost.
+	POSTCARD_CRASH_KILLS=$(KILLS) $(WITH_KEYRING) $(GO) test -count=1 -timeout 60m -run '^TestCrash_' -v ./cmd/postcard/
+
 .PHONY: bench
 bench: deps ## Benchmark against a bare Fyne window and curl; writes BENCHMARKS.md (Linux, 3 to 10 minutes).
 	$(GO) build -tags bench -o bin/bench ./cmd/bench
