@@ -16,6 +16,7 @@ import (
 
 	"github.com/postcard-mail/postcard/mailer"
 	"github.com/postcard-mail/postcard/mailer/store"
+	"github.com/postcard-mail/postcard/ui/editor"
 )
 
 // composePane is where a message is written and sent. Send freezes the
@@ -29,7 +30,8 @@ type composePane struct {
 	from                 *widget.Label
 	to, cc, bcc          *widget.Entry
 	toErr, ccErr, bccErr *widget.Label
-	subject, body        *widget.Entry
+	subject              *widget.Entry
+	body                 *editor.Editor
 
 	addFile       *widget.Button
 	attachList    *fyne.Container
@@ -81,10 +83,11 @@ func newComposePane(w *window) *composePane {
 	p.bcc, p.bccErr = p.addressField("")
 	p.subject = widget.NewEntry()
 	p.subject.OnChanged = func(string) { p.changed() }
-	p.body = widget.NewMultiLineEntry()
-	p.body.Wrapping = fyne.TextWrapWord
-	p.body.SetPlaceHolder("Write your message. Ctrl+Enter sends it.")
-	p.body.OnChanged = func(string) { p.changed() }
+	// The body is Postcard's own editor: Fyne's multi-line Entry lays out
+	// the whole text on every key, which stops typing in long messages.
+	p.body = editor.New()
+	p.body.SetPlaceHolder("Write your message. Ctrl+Enter sends it; Shift+Tab goes back to the subject, Ctrl+Tab on to the buttons.")
+	p.body.OnChanged = p.changed
 
 	// The header is built in Tab order: To, Cc, Bcc, Subject, then Body.
 	header := container.New(layout.NewFormLayout(),
@@ -189,7 +192,7 @@ func (p *composePane) showFrom() {
 
 // draft is what the fields hold now.
 func (p *composePane) draft() Draft {
-	d := Draft{To: p.to.Text, Cc: p.cc.Text, Bcc: p.bcc.Text, Subject: p.subject.Text, Body: p.body.Text}
+	d := Draft{To: p.to.Text, Cc: p.cc.Text, Bcc: p.bcc.Text, Subject: p.subject.Text, Body: p.body.Text()}
 	if p.saver != nil {
 		d.ID = p.saver.h.ID
 	}
@@ -226,7 +229,7 @@ func (p *composePane) edit(h *store.Handle, d Draft) {
 		old.Changed(p.draft())
 		go old.Close()
 	}
-	p.saver = newAutosaver(p.w.d.Store, h, p.w.d.DraftDelay, p.w.draftSaved)
+	p.saver = p.newSaver(h)
 	p.setDraft(d)
 	p.failure.Hide()
 	say(p.note, widget.MediumImportance, "")
@@ -238,16 +241,28 @@ func (p *composePane) changed() {
 	if p.loading {
 		return
 	}
+	// Only a flag per key: the draft is copied when it is saved.
 	if p.saver != nil {
-		p.saver.Changed(p.draft())
+		p.saver.Touch()
 	}
 	say(p.note, widget.MediumImportance, "")
 	// The confirmation of the message sent last stays until the next one
 	// is started.
-	if !p.draft().IsEmpty() {
+	if !p.isEmpty() {
 		p.tracker.messageStarted()
 	}
 	p.w.setTitle(p.subject.Text)
+}
+
+// isEmpty is draft().IsEmpty() without copying the body.
+func (p *composePane) isEmpty() bool {
+	return strings.TrimSpace(p.to.Text+p.cc.Text+p.bcc.Text+p.subject.Text) == "" && len(p.attachments) == 0 &&
+		(p.body.Empty() || strings.TrimSpace(p.body.Text()) == "")
+}
+
+// newSaver is the autosaver of the draft held by h.
+func (p *composePane) newSaver(h *store.Handle) *autosaver {
+	return newAutosaver(p.w.d.Store, h, p.w.d.DraftDelay, p.draft, p.w.do, p.w.draftSaved)
 }
 
 func (p *composePane) focus() {
@@ -517,13 +532,13 @@ func (p *composePane) queued(d Draft, saver *autosaver, e store.Entry, next *sto
 	p.send.Enable()
 	if err != nil {
 		// The draft stays as it is; its autosaver goes on.
-		p.saver = newAutosaver(saver.st, saver.h, saver.delay, saver.saved)
+		p.saver = p.newSaver(saver.h)
 		p.saver.Changed(p.draft())
 		p.showFailure(err)
 		return
 	}
 	if next != nil {
-		p.saver = newAutosaver(p.w.d.Store, next, p.w.d.DraftDelay, p.w.draftSaved)
+		p.saver = p.newSaver(next)
 	}
 	// Whatever was typed while the message was being frozen is kept, as
 	// the next draft.

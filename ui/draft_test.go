@@ -23,7 +23,7 @@ func newTestSaver(t *testing.T, delay time.Duration, saved func(error)) (*store.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st, newAutosaver(st, h, delay, saved)
+	return st, newAutosaver(st, h, delay, nil, func(f func()) { f() }, saved)
 }
 
 func lastDraft(st *store.Store) Draft {
@@ -89,6 +89,25 @@ func TestAutosaver_CloseWritesPendingAtOnce(t *testing.T) {
 		t.Fatalf("the draft is still locked after Close: %v", err)
 	}
 	h.Release()
+}
+
+// Touch only marks the draft changed; the snapshot is taken when the save
+// is due, once, however many changes came.
+func TestAutosaver_TouchTakesOneSnapshot(t *testing.T) {
+	saved := make(chan error, 16)
+	st, s := newTestSaver(t, 10*time.Millisecond, func(err error) { saved <- err })
+	defer s.Close()
+	takes := 0
+	s.take = func() Draft { takes++; return Draft{Body: "typed"} }
+	for range 100 {
+		s.Touch()
+	}
+	if err := <-saved; err != nil {
+		t.Fatal(err)
+	}
+	if takes != 1 || lastDraft(st).Body != "typed" {
+		t.Fatalf("%d snapshots, saved %+v", takes, lastDraft(st))
+	}
 }
 
 func TestAutosaver_StopDropsPending(t *testing.T) {

@@ -77,6 +77,9 @@ func (e *Editor) Text() string {
 	return e.text
 }
 
+// Empty reports whether there is no text, without building it.
+func (e *Editor) Empty() bool { return e.doc.isEmpty() }
+
 // SetText replaces the text, clears the undo history, puts the cursor at the
 // start and scrolls to the top. It does not call OnChanged. CR LF and CR
 // become LF.

@@ -27,7 +27,7 @@ var (
 // TypedRune inserts a character typed (or composed with dead keys) by the
 // user, replacing the selection.
 func (e *Editor) TypedRune(r rune) {
-	if e.Disabled() || (r < ' ' && r != '\t') || r == 0x7f {
+	if e.Disabled() || (r < ' ' && r != '\t' && r != '\n') || r == 0x7f {
 		return
 	}
 	e.replaceSelection(string(r), true)
