@@ -77,11 +77,13 @@ test-race: ## Run all tests with the race detector, the keychain tests against a
 fuzz-short: ## Run each fuzz target for FUZZTIME (15s).
 	$(call fuzz_run,FuzzParseAddressList)
 	$(call fuzz_run,FuzzHeaderValues)
+	$(call fuzz_run,FuzzReply)
 
 fuzz: FUZZTIME = 5m
 fuzz: ## Run each fuzz target for 5 minutes (make fuzz FUZZTIME=1h for longer); new crashers land in mailer/testdata/fuzz.
 	$(call fuzz_run,FuzzParseAddressList)
 	$(call fuzz_run,FuzzHeaderValues)
+	$(call fuzz_run,FuzzReply)
 
 # make bench measures start-up, idle memory and sending against a bare Fyne
 # window and curl, runs the mailer's Go benchmarks and a soak, and writes

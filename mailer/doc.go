@@ -12,16 +12,23 @@
 // happened at, a Kind from a small fixed set that callers branch on, and
 // the Hint shown to the user.
 //
-// # Why go-mail's smtp package and message layout, not its Client
+// # Why an SMTP client of its own, and go-mail's message layout
 //
-// The session is written on go-mail's low-level smtp client
-// (github.com/wneessen/go-mail/smtp) rather than go-mail's Client, because
-// that Client cannot give what this package promises:
+// The session is written on a small SMTP client of this package's own
+// (smtpconn.go: commands, replies, STARTTLS, AUTH PLAIN and LOGIN) rather
+// than go-mail's Client or its low-level smtp package, because neither can
+// give what this package promises:
 //
-//   - Its context covers only the dial. After connecting, one timeout is
-//     the deadline for the whole MAIL FROM to DATA exchange, and cancelling
-//     does not stop an upload in progress. Here each reply has its own
-//     deadline, the upload one that grows with the message's size, and
+//   - Their replies are read without a limit: a server, or anything on the
+//     path before TLS (the greeting and the first EHLO come in the clear on
+//     587), that sends an endless line or endless continuation lines grows
+//     the process until it is killed. Here a line may be 4 KiB and a reply
+//     64 KiB; past that the session ends with KindProtocol.
+//   - go-mail's context covers only the dial. After connecting, one timeout
+//     is the deadline for the whole MAIL FROM to DATA exchange, and
+//     cancelling does not stop an upload in progress. Here each stage has
+//     its own deadline, the upload one that grows with the message's size,
+//     the session one more that grows with its size and recipients, and
 //     cancelling closes the connection, which stops any stage, the upload
 //     included.
 //   - Its TLS policies include fallbacks to plain text (TLSOpportunistic,

@@ -34,6 +34,7 @@ const (
 	KindKeychain          Kind = "keychain"
 	KindSentFolderMissing Kind = "sent-folder-missing" // IMAP: no Sent folder to file the copy in
 	KindMailboxFull       Kind = "mailbox-full"        // IMAP: the storage is full (NO [OVERQUOTA])
+	KindProtocol          Kind = "protocol"            // a reply too long, or not a reply at all
 	KindUnknown           Kind = "unknown"
 )
 
@@ -245,7 +246,7 @@ func (e *Error) Fix() Setting {
 	switch e.Kind {
 	case KindAuth, KindKeychain:
 		return SettingPassword
-	case KindDNS, KindConnectRefused, KindTLSCertificate, KindTLSUnavailable:
+	case KindDNS, KindConnectRefused, KindTLSCertificate, KindTLSUnavailable, KindProtocol:
 		return SettingHost
 	case KindConnectTimeout:
 		return SettingPort
@@ -343,6 +344,8 @@ var hints = []Hint{
 		"The message was sent, but the mail server has no Sent folder (none is marked as Sent, and none is named Sent Messages, Sent, Sent Items or Sent Mail), so its copy was not saved. Postcard never creates folders: create a folder named Sent Messages in iCloud Mail, then try again."},
 	{KindMailboxFull, "Your iCloud storage is full",
 		"Your iCloud storage is full; the message was sent, but its copy could not be saved in Sent. Free up iCloud storage, then try again."},
+	{KindProtocol, "The server sent a reply Postcard cannot accept",
+		"The server's reply was far longer than mail servers send, or not an SMTP reply at all, so Postcard closed the connection; nothing was sent. Check the host and port (iCloud: smtp.mail.me.com, 587 or 465); if they are right, something on the network may be answering in the server's place: try another network."},
 	{KindUnknown, "Something unexpected went wrong",
 		"The details below say what the system reported. Check your connection and settings, then try again."},
 }

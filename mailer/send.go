@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/wneessen/go-mail/smtp"
 )
 
 // Defaults for Client.
@@ -25,10 +23,21 @@ const (
 	// DefaultMinUploadRate is the slowest upload, in bytes per second, that
 	// the upload deadline allows for: 20 MB gets about 13 minutes.
 	DefaultMinUploadRate = 25_000
+	// DefaultSessionTimeout and DefaultSessionPerRecipient bound a whole
+	// session (see Client.SessionTimeout): a message to 500 recipients
+	// gets about 19 minutes besides its upload.
+	DefaultSessionTimeout      = 2 * time.Minute
+	DefaultSessionPerRecipient = 2 * time.Second
 )
 
 // Client sends messages and checks logins. The zero value is ready to use;
 // the fields exist so tests and callers can shorten the waits.
+//
+// Every stage has a deadline of its own: the connect, the greeting, the TLS
+// handshake, each reply (EHLO, each exchange of the login, MAIL, each RCPT,
+// DATA, the verdict after the final dot), and the upload one that grows
+// with the message's size. The session as a whole has one more, so that a
+// server answering each command just in time cannot hold a send for hours.
 //
 // There is no setting to skip certificate verification, to allow a
 // plaintext connection, or to retry: a send is attempted once.
@@ -41,6 +50,14 @@ type Client struct {
 	// MinUploadRate sets the upload deadline: ReplyTimeout plus the
 	// message size divided by this many bytes per second.
 	MinUploadRate int64
+	// SessionTimeout bounds the whole session, from connect to the
+	// server's verdict, together with ConnectTimeout, the upload's
+	// allowance (the size divided by MinUploadRate) and
+	// SessionPerRecipient for each recipient.
+	SessionTimeout time.Duration
+	// SessionPerRecipient is what each recipient adds to the session's
+	// deadline.
+	SessionPerRecipient time.Duration
 	// OnStage, if set, is called (on the sending goroutine) each time a
 	// stage ends, successfully or not.
 	OnStage func(StageResult)
@@ -104,7 +121,7 @@ func (c *Client) Send(ctx context.Context, a Account, pw PasswordFunc, out *Outg
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	s, err := c.open(ctx, a, pw)
+	s, err := c.open(ctx, a, pw, c.sessionTimeout(out.Size, len(out.Recipients)))
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +146,7 @@ func (c *Client) Check(ctx context.Context, a Account, pw PasswordFunc) ([]Stage
 	if err := a.Validate(); err != nil {
 		return stages, err
 	}
-	s, err := cc.open(ctx, a, pw)
+	s, err := cc.open(ctx, a, pw, cc.sessionTimeout(0, 0))
 	if err != nil {
 		return stages, err
 	}
@@ -152,13 +169,33 @@ func (c *Client) replyTimeout() time.Duration {
 	return DefaultReplyTimeout
 }
 
-func (c *Client) uploadTimeout(size int64) time.Duration {
-	rate := c.MinUploadRate
-	if rate <= 0 {
-		rate = DefaultMinUploadRate
+func (c *Client) minUploadRate() int64 {
+	if c.MinUploadRate > 0 {
+		return c.MinUploadRate
 	}
-	return c.replyTimeout() + time.Duration(size/rate)*time.Second
+	return DefaultMinUploadRate
 }
+
+func (c *Client) uploadTimeout(size int64) time.Duration {
+	return c.replyTimeout() + time.Duration(size/c.minUploadRate())*time.Second
+}
+
+// sessionTimeout is the deadline of a whole session for a message of size
+// bytes to n recipients (0 and 0 for a check).
+func (c *Client) sessionTimeout(size int64, n int) time.Duration {
+	base, per := c.SessionTimeout, c.SessionPerRecipient
+	if base <= 0 {
+		base = DefaultSessionTimeout
+	}
+	if per <= 0 {
+		per = DefaultSessionPerRecipient
+	}
+	return c.connectTimeout() + base + time.Duration(n)*per + time.Duration(size/c.minUploadRate())*time.Second
+}
+
+// errSessionTimeout is the cause of a session's context when its overall
+// deadline passed.
+var errSessionTimeout = errors.New("mailer: the session's deadline passed")
 
 // session is one connection, from dial to close.
 type session struct {
@@ -166,10 +203,13 @@ type session struct {
 	ctx     context.Context
 	a       Account
 	conn    *watchedConn
-	smtp    *smtp.Client
+	smtp    *smtpConn
 	stop    func() bool // stops closing the connection when ctx ends
 	stage   Stage
 	started time.Time
+	// limit is the session's overall deadline, for the message that says
+	// it passed.
+	limit time.Duration
 
 	// The password arrives on pwc while the session connects; cancel
 	// stops the connecting when it cannot be had. pwFailed is the
@@ -238,6 +278,12 @@ func (s *session) ok(detail string) {
 	}
 }
 
+// arm gives the next exchange d to complete; the session's own deadline,
+// which closes the connection, may come first.
+func (s *session) arm(d time.Duration) {
+	_ = s.conn.SetDeadline(time.Now().Add(d))
+}
+
 // fail turns err at the current stage into an *Error and reports the stage.
 func (s *session) fail(err error) *Error {
 	e := s.diagnose(err)
@@ -265,9 +311,11 @@ func (s *session) fail(err error) *Error {
 	return e
 }
 
-func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc) (_ *session, err error) {
-	ctx, cancel := context.WithCancel(parent)
-	s := &session{c: c, ctx: ctx, a: a, cancel: cancel, pwc: make(chan passwordResult, 1)}
+func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit time.Duration) (_ *session, err error) {
+	lctx, lcancel := context.WithTimeoutCause(parent, limit, errSessionTimeout)
+	ctx, cancel := context.WithCancel(lctx)
+	s := &session{c: c, ctx: ctx, a: a, limit: limit, pwc: make(chan passwordResult, 1),
+		cancel: func() { cancel(); lcancel() }}
 	go func() {
 		pw, err := pwf(ctx)
 		s.pwc <- passwordResult{pw, err} // buffered: never blocks
@@ -323,17 +371,18 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc) (_ *s
 		return nil, s.fail(err)
 	}
 	s.conn = &watchedConn{Conn: raw}
-	// Cancelling ctx closes the connection, which unblocks whatever the
-	// session is waiting on: go-mail's SMTP client has no context of its own.
+	// Cancelling ctx, or its deadline, closes the connection, which
+	// unblocks whatever the session is waiting on, the upload included.
 	s.stop = context.AfterFunc(ctx, func() { raw.Close() })
 	s.ok(raw.RemoteAddr().String())
 
+	rt := c.replyTimeout()
 	tlsConfig := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	var conn net.Conn = s.conn
 	if a.Security == ImplicitTLS {
 		s.begin(StageTLS)
 		tc := tls.Client(s.conn, tlsConfig)
-		_ = tc.SetDeadline(time.Now().Add(c.replyTimeout()))
+		s.arm(rt)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, s.fail(err)
 		}
@@ -342,39 +391,48 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc) (_ *s
 	}
 
 	s.begin(StageGreeting)
-	_ = conn.SetDeadline(time.Now().Add(c.replyTimeout()))
-	sc, err := smtp.NewClient(conn, host)
+	s.arm(rt)
+	sc, err := newSMTPConn(conn)
 	if err != nil {
 		return nil, s.fail(err)
 	}
 	s.smtp = sc
-	if err := sc.Hello("localhost"); err != nil {
+	s.arm(rt)
+	if err := sc.helloAs("localhost"); err != nil {
 		return nil, s.fail(err)
 	}
-	s.ok(firstLine(sc.HelloResponse()))
+	s.ok(sc.hello)
 
+	secured := a.Security == ImplicitTLS
 	if a.Security == StartTLS {
 		s.begin(StageTLS)
-		if ok, _ := sc.Extension("STARTTLS"); !ok {
+		if ok, _ := sc.extension("STARTTLS"); !ok {
 			return nil, s.fail(errNoSTARTTLS)
 		}
-		if err := sc.StartTLS(tlsConfig); err != nil {
+		s.arm(rt)
+		tc, err := sc.startTLS(tlsConfig)
+		if err != nil {
 			return nil, s.fail(err)
 		}
-		st, ok := sc.TLSConnectionState()
-		if !ok || !st.HandshakeComplete {
-			return nil, s.fail(errNoSTARTTLS)
+		s.arm(rt)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return nil, s.fail(err)
 		}
-		s.ok(tlsDetail(st))
+		s.arm(rt)
+		if err := sc.secured(tc, "localhost"); err != nil {
+			return nil, s.fail(err)
+		}
+		s.ok(tlsDetail(tc.ConnectionState()))
+		secured = true
 	}
 
 	s.begin(StageLogin)
-	if st, ok := sc.TLSConnectionState(); !ok || !st.HandshakeComplete {
+	if tc, ok := sc.conn.(*tls.Conn); !secured || !ok || !tc.ConnectionState().HandshakeComplete {
 		// Never reached: both paths above end on TLS. Kept so that no future
 		// change can send the password in the clear.
 		return nil, s.fail(errNoSTARTTLS)
 	}
-	ok, mechs := sc.Extension("AUTH")
+	ok, mechs := sc.extension("AUTH")
 	if !ok {
 		return nil, s.fail(errNoAuth)
 	}
@@ -386,16 +444,17 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc) (_ *s
 		s.passwordFailed(err)
 		return nil, err
 	}
-	var auth smtp.Auth
+	s.arm(rt)
 	switch {
 	case hasWord(mechs, "PLAIN"):
-		auth = smtp.PlainAuth("", a.Username, password, host, false)
+		err = sc.authPlain(a.Username, password)
 	case hasWord(mechs, "LOGIN"):
-		auth = smtp.LoginAuth(a.Username, password, host, false)
+		// Each exchange gets the reply timeout.
+		err = sc.authLogin(a.Username, password)
 	default:
 		return nil, s.fail(fmt.Errorf("%w (it offers %s)", errNoAuth, mechs))
 	}
-	if err := sc.Auth(auth); err != nil {
+	if err != nil {
 		return nil, s.fail(err)
 	}
 	s.ok("logged in as " + a.Username)
@@ -407,8 +466,15 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	rt := s.c.replyTimeout()
 
 	s.begin(StageSender)
-	_ = sc.UpdateDeadline(rt)
-	if err := sc.Mail("<" + p.From + ">"); err != nil {
+	mail := "MAIL FROM:<" + p.From + ">"
+	if ok, _ := sc.extension("8BITMIME"); ok {
+		mail += " BODY=8BITMIME"
+	}
+	if ok, _ := sc.extension("SMTPUTF8"); ok && !isASCII(p.From, p.Recipients) {
+		mail += " SMTPUTF8"
+	}
+	s.arm(rt)
+	if _, err := sc.cmd(250, mail); err != nil {
 		return nil, s.fail(err)
 	}
 	s.ok(p.From)
@@ -419,8 +485,8 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 		first    error
 	)
 	for _, r := range p.Recipients {
-		_ = sc.UpdateDeadline(rt)
-		if err := sc.Rcpt("<" + r + ">"); err != nil {
+		s.arm(rt)
+		if _, err := sc.cmd(25, "RCPT TO:<"+r+">"); err != nil {
 			var te *textproto.Error
 			if !errors.As(err, &te) {
 				return nil, s.fail(err) // the connection, not the recipient
@@ -433,7 +499,8 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	}
 	if first != nil {
 		// Any refused recipient stops the whole message: nobody gets it.
-		_ = sc.Reset()
+		s.arm(rt)
+		_, _ = sc.cmd(250, "RSET")
 		e := s.fail(first)
 		if e.Kind == KindRecipientRejected || e.Kind == KindTemporary || e.Kind == KindRateLimited {
 			e.Rejected = rejected
@@ -444,15 +511,12 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	s.ok(fmt.Sprintf("%d recipients", len(p.Recipients)))
 
 	s.begin(StageData)
-	_ = sc.UpdateDeadline(rt)
-	if err := sc.Text.PrintfLine("DATA"); err != nil {
+	s.arm(rt)
+	if _, err := sc.cmd(354, "DATA"); err != nil {
 		return nil, s.fail(err)
 	}
-	if _, _, err := sc.Text.ReadResponse(354); err != nil {
-		return nil, s.fail(err)
-	}
-	_ = sc.UpdateDeadline(s.c.uploadTimeout(p.Size))
-	w := newDotWriter(sc.Text.W)
+	s.arm(s.c.uploadTimeout(p.Size))
+	w := newDotWriter(sc.w)
 	n, err := p.Content.WriteTo(w)
 	if err == nil && n != p.Size {
 		err = &Error{Kind: KindInvalidMessage, Stage: StageData,
@@ -474,14 +538,14 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	if err := w.Close(); err != nil {
 		return nil, s.fail(err)
 	}
-	if err := sc.Text.W.Flush(); err != nil {
+	if err := sc.w.Flush(); err != nil {
 		return nil, s.fail(err)
 	}
 
 	// Nothing retries, and a lost connection is reported as "may have been
 	// sent".
-	_ = sc.UpdateDeadline(rt)
-	_, reply, err := sc.Text.ReadResponse(250)
+	s.arm(rt)
+	reply, err := sc.expect(250)
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -491,11 +555,22 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	return &Result{MessageID: p.MessageID, Recipients: p.Recipients, Reply: "250 " + reply, Size: p.Size}, nil
 }
 
+func isASCII(from string, to []string) bool {
+	for _, s := range append([]string{from}, to...) {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // quit says goodbye politely but briefly; its outcome does not matter.
 func (s *session) quit() {
 	if s.smtp != nil {
-		_ = s.smtp.UpdateDeadline(2 * time.Second)
-		_ = s.smtp.Quit()
+		s.arm(2 * time.Second)
+		_, _ = s.smtp.cmd(221, "QUIT")
 	}
 }
 
@@ -506,9 +581,8 @@ func (s *session) close() {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	if s.smtp != nil {
-		_ = s.smtp.Close()
-	}
+	// The TCP connection alone: a TLS close_notify could wait on a server
+	// that stopped reading.
 	if s.conn != nil {
 		_ = s.conn.Close()
 	}
@@ -534,6 +608,7 @@ func (s *session) diagnose(err error) *Error {
 	e := &Error{Stage: s.stage, Err: err}
 	var (
 		te   *textproto.Error
+		pe   *protocolError
 		dnsE *net.DNSError
 		rhe  tls.RecordHeaderError
 		cve  *tls.CertificateVerificationError
@@ -544,14 +619,20 @@ func (s *session) diagnose(err error) *Error {
 	)
 	switch {
 	case s.ctx.Err() != nil && !errors.As(err, &te):
-		if errors.Is(s.ctx.Err(), context.DeadlineExceeded) {
+		e.Err = s.ctx.Err()
+		switch {
+		case errors.Is(context.Cause(s.ctx), errSessionTimeout):
+			e.Kind, e.Detail = KindTimeout, fmt.Sprintf("the session took longer than the %s allowed for this message", s.limit.Round(time.Second))
+		case errors.Is(s.ctx.Err(), context.DeadlineExceeded):
 			e.Kind, e.Detail = KindTimeout, "the time allowed for sending ran out"
-		} else {
+		default:
 			e.Kind, e.Detail = KindCancelled, "cancelled"
 		}
 		if s.stage == StageAccepted {
 			e.Detail += " after the message was uploaded, before the server confirmed it"
 		}
+	case errors.As(err, &pe):
+		e.Kind, e.Detail = KindProtocol, pe.Error()
 	case errors.As(err, &te):
 		e.Reply = parseReply(te)
 		e.Kind = Classify(s.stage, *e.Reply)

@@ -1,0 +1,204 @@
+package mailer_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/smtptest"
+)
+
+func startSMTPHostile(t *testing.T, cfg smtptest.HostileConfig) *smtptest.Hostile {
+	t.Helper()
+	if cfg.Mode != smtptest.NoTLS && len(cfg.Cert.Certificate) == 0 {
+		cfg.Cert = goodCrt
+	}
+	h, err := smtptest.StartHostile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+// hostileSend sends simpleMessage through h with c and returns the error,
+// the stages reported and how long it took.
+func hostileSend(t *testing.T, c *mailer.Client, h *smtptest.Hostile, sec mailer.Security, m mailer.Message) (error, []mailer.StageResult, time.Duration) {
+	t.Helper()
+	var stages []mailer.StageResult
+	c.OnStage = func(r mailer.StageResult) { stages = append(stages, r) }
+	start := time.Now()
+	_, err := sendMessage(c, context.Background(), accountFor(h, sec), testPass, m)
+	return err, stages, time.Since(start)
+}
+
+// The stage each hostile stage fails the session at.
+var hostileStages = []struct {
+	at    string
+	stage mailer.Stage
+}{
+	{"greeting", mailer.StageGreeting},
+	{"ehlo", mailer.StageGreeting}, // in the clear on 587
+	{"starttls", mailer.StageTLS},
+	{"ehlo-tls", mailer.StageTLS},
+	{"auth", mailer.StageLogin},
+	{"mail", mailer.StageSender},
+	{"rcpt", mailer.StageRcpt},
+	{"data", mailer.StageData},
+	{"dot", mailer.StageAccepted},
+}
+
+// A server, or anything on the path before TLS, that sends without end
+// costs a bounded amount of memory and ends in a protocol error long before
+// the reply's deadline, at every stage, with one endless line or endless
+// continuation lines, in the clear or in TLS.
+func TestSend_HostileFloodBounded(t *testing.T) {
+	type run struct {
+		name  string
+		mode  smtptest.Mode
+		sec   mailer.Security
+		at    string
+		stage mailer.Stage
+		flood smtptest.Flood
+	}
+	var runs []run
+	for _, hs := range hostileStages {
+		for _, f := range []struct {
+			name  string
+			flood smtptest.Flood
+		}{{"line", smtptest.FloodLine}, {"lines", smtptest.FloodLines}} {
+			runs = append(runs, run{hs.at + "/" + f.name, smtptest.StartTLS, mailer.StartTLS, hs.at, hs.stage, f.flood})
+		}
+	}
+	runs = append(runs,
+		run{"greeting in TLS/line", smtptest.ImplicitTLS, mailer.ImplicitTLS, "greeting", mailer.StageGreeting, smtptest.FloodLine},
+		run{"greeting in TLS/lines", smtptest.ImplicitTLS, mailer.ImplicitTLS, "greeting", mailer.StageGreeting, smtptest.FloodLines},
+		run{"dot in TLS/lines", smtptest.ImplicitTLS, mailer.ImplicitTLS, "dot", mailer.StageAccepted, smtptest.FloodLines},
+	)
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			h := startSMTPHostile(t, smtptest.HostileConfig{Mode: r.mode, At: map[string]smtptest.Act{r.at: {Flood: r.flood}}})
+			c := &mailer.Client{ConnectTimeout: 5 * time.Second, ReplyTimeout: 10 * time.Second}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			err, _, took := hostileSend(t, c, h, r.sec, simpleMessage())
+			runtime.ReadMemStats(&after)
+			e := assertKind(t, err, mailer.KindProtocol, r.stage)
+			if e != nil && !strings.Contains(e.Error(), "longer than") {
+				t.Errorf("error %q does not say the reply was too long", e)
+			}
+			// Everything allocated meanwhile, freed or not, bounds the
+			// peak; it includes the server's side of the test.
+			grew := after.TotalAlloc - before.TotalAlloc
+			t.Logf("allocated %d KiB, took %s", grew>>10, took.Round(time.Millisecond))
+			if grew > 4<<20 {
+				t.Errorf("allocated %d MiB while flooded", grew>>20)
+			}
+			if took > c.ReplyTimeout/2 {
+				t.Errorf("took %s: the size, not the deadline, must end a flood", took)
+			}
+			if h.Messages() != 0 {
+				t.Error("a message was taken")
+			}
+		})
+	}
+}
+
+// A server that drips its reply a byte at a time, or stalls, is ended by
+// the deadline of the stage it is at, whatever that stage.
+func TestSend_HostileDripAndStallBoundedByDeadline(t *testing.T) {
+	const reply = 300 * time.Millisecond
+	for _, hs := range hostileStages {
+		for _, act := range []struct {
+			name string
+			act  smtptest.Act
+		}{
+			{"drip", smtptest.Act{Drip: 40 * time.Millisecond, Flood: smtptest.FloodLines}},
+			{"stall", smtptest.Act{Stall: true}},
+		} {
+			t.Run(hs.at+"/"+act.name, func(t *testing.T) {
+				h := startSMTPHostile(t, smtptest.HostileConfig{At: map[string]smtptest.Act{hs.at: act.act}})
+				c := &mailer.Client{ConnectTimeout: time.Second, ReplyTimeout: reply}
+				err, _, took := hostileSend(t, c, h, mailer.StartTLS, simpleMessage())
+				kind := mailer.KindTimeout
+				if hs.at == "greeting" && act.name == "stall" {
+					kind = mailer.KindTLSMode // not a byte: the sign of an implicit-TLS port
+				}
+				assertKind(t, err, kind, hs.stage)
+				t.Logf("took %s", took.Round(time.Millisecond))
+				// The deadline, plus what the stages before took.
+				if took > reply+2*time.Second {
+					t.Errorf("took %s with a reply timeout of %s", took, reply)
+				}
+			})
+		}
+	}
+	t.Run("tls handshake stalls", func(t *testing.T) {
+		h := startSMTPHostile(t, smtptest.HostileConfig{At: map[string]smtptest.Act{"tls": {Stall: true}}})
+		c := &mailer.Client{ConnectTimeout: time.Second, ReplyTimeout: reply}
+		err, _, took := hostileSend(t, c, h, mailer.StartTLS, simpleMessage())
+		assertKind(t, err, mailer.KindTimeout, mailer.StageTLS)
+		if took > reply+2*time.Second {
+			t.Errorf("took %s", took)
+		}
+	})
+}
+
+// A server that answers every RCPT just before its deadline cannot hold a
+// send for (recipients × reply timeout): the session's own deadline ends
+// it, and it grows with the recipients.
+func TestSend_SessionDeadline(t *testing.T) {
+	h := startSMTPHostile(t, smtptest.HostileConfig{At: map[string]smtptest.Act{
+		// 22 bytes, 10 ms apart: some 220 ms a reply, under the 400 ms allowed.
+		"rcpt": {Drip: 10 * time.Millisecond},
+	}})
+	var to []string
+	for i := range 40 {
+		to = append(to, fmt.Sprintf("r%d@example.org", i))
+	}
+	m := simpleMessage()
+	m.To = to
+	c := &mailer.Client{ConnectTimeout: time.Second, ReplyTimeout: 400 * time.Millisecond,
+		SessionTimeout: 500 * time.Millisecond, SessionPerRecipient: 10 * time.Millisecond}
+	// 1 s + 0.5 s + 40 × 10 ms = 1.9 s, where 40 replies take 9 s.
+	err, _, took := hostileSend(t, c, h, mailer.StartTLS, m)
+	e := assertKind(t, err, mailer.KindTimeout, mailer.StageRcpt)
+	if e != nil && !strings.Contains(e.Error(), "allowed for this message") {
+		t.Errorf("error %q does not name the session's deadline", e)
+	}
+	t.Logf("took %s", took.Round(time.Millisecond))
+	if took > 3*time.Second {
+		t.Errorf("took %s, the session's deadline is 1.9 s", took)
+	}
+
+	// With fewer recipients the same server is slow but in time.
+	m.To = to[:3]
+	c.OnStage = nil
+	if _, err := sendMessage(c, context.Background(), accountFor(h, mailer.StartTLS), testPass, m); err != nil {
+		t.Errorf("3 recipients: %v", err)
+	}
+}
+
+// Replies that are not SMTP at all are protocol errors too.
+func TestSend_HostileNotSMTP(t *testing.T) {
+	for _, tt := range []struct {
+		name, at, reply string
+		stage           mailer.Stage
+	}{
+		{"HTTP server", "greeting", "HTTP/1.1 400 Bad Request\r\n\r\n", mailer.StageGreeting},
+		{"code changes mid-reply", "ehlo", "250-hostile\r\n550 STARTTLS\r\n", mailer.StageGreeting},
+		{"1xx code", "mail", "150 wait\r\n", mailer.StageSender},
+		{"no separator", "rcpt", "250ok\r\n", mailer.StageRcpt},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := startSMTPHostile(t, smtptest.HostileConfig{At: map[string]smtptest.Act{tt.at: {Reply: tt.reply}}})
+			err, _, _ := hostileSend(t, fastClient(), h, mailer.StartTLS, simpleMessage())
+			assertKind(t, err, mailer.KindProtocol, tt.stage)
+		})
+	}
+}

@@ -1,0 +1,117 @@
+package mailer
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net/textproto"
+	"strings"
+	"testing"
+)
+
+func TestReadReply(t *testing.T) {
+	long := strings.Repeat("x", maxReplyLine)
+	manyLines := strings.Repeat("250-"+strings.Repeat("y", 100)+"\r\n", maxReplyBytes/104+1) + "250 end\r\n"
+	tests := []struct {
+		name     string
+		wire     string
+		code     int
+		text     string
+		protocol bool  // a *protocolError
+		err      error // or this error
+	}{
+		{"one line", "250 ok\r\n", 250, "ok", false, nil},
+		{"continuation", "250-a\r\n250-b\r\n250 c\r\n", 250, "a\nb\nc", false, nil},
+		{"longest line", "250 " + long[:maxReplyLine-6] + "\r\n", 250, long[:maxReplyLine-6], false, nil},
+		{"line too long", "250 " + long + "\r\n", 0, "", true, nil},
+		{"endless line", "220 " + long + long + long, 0, "", true, nil},
+		{"reply too long", manyLines, 0, "", true, nil},
+		{"codes differ", "250-a\r\n251 b\r\n", 0, "", true, nil},
+		{"1xx", "150 wait\r\n", 0, "", true, nil},
+		{"6xx", "600 no\r\n", 0, "", true, nil},
+		{"no separator", "250ok\r\n", 0, "", true, nil},
+		{"HTTP", "HTTP/1.1 400 Bad Request\r\n", 0, "", true, nil},
+		{"cut short", "250-a\r\n250 b", 0, "", false, io.ErrUnexpectedEOF},
+		{"nothing", "", 0, "", false, io.EOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, text, err := readReply(bufio.NewReaderSize(strings.NewReader(tt.wire), maxReplyLine))
+			var pe *protocolError
+			switch {
+			case tt.protocol && !errors.As(err, &pe):
+				t.Fatalf("err = %v, want a protocol error", err)
+			case tt.err != nil && !errors.Is(err, tt.err):
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			case !tt.protocol && tt.err == nil && err != nil:
+				t.Fatalf("err = %v", err)
+			}
+			if code != tt.code || text != tt.text {
+				t.Errorf("got %d %q, want %d %q", code, text, tt.code, tt.text)
+			}
+		})
+	}
+}
+
+// countingReader counts what is read from it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// FuzzReply reads fuzzed bytes as a server's reply: whatever they are, the
+// reader reads a bounded amount, and a reply it accepts has a 2xx to 5xx
+// code, bounded lines, and text on one line once parsed.
+func FuzzReply(f *testing.F) {
+	for _, s := range []string{
+		"250 ok\r\n",
+		"250-hostile.test\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n",
+		"535 5.7.8 Error: authentication failed\r\n",
+		"550-5.1.1 a\r\n550-5.1.1 b\r\n550 5.1.1 c\r\n",
+		"250-a\r\n251 b\r\n",
+		"220 \x1b]0;title\x07\x9b\xc2\x9b\r\n",
+		"250\n",
+		"250 " + strings.Repeat("x", 5000) + "\r\n",
+		"HTTP/1.1 200 OK\r\n",
+		"",
+		"2",
+		"999 x\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		cr := &countingReader{r: bytes.NewReader(wire)}
+		code, text, err := readReply(bufio.NewReaderSize(cr, maxReplyLine))
+		if cr.n > maxReplyBytes+maxReplyLine {
+			t.Fatalf("read %d bytes for one reply", cr.n)
+		}
+		if err != nil {
+			if code != 0 || text != "" {
+				t.Fatalf("error %v with a reply %d %q", err, code, text)
+			}
+			return
+		}
+		if code < 200 || code > 599 {
+			t.Fatalf("code %d accepted", code)
+		}
+		if len(text) > maxReplyBytes {
+			t.Fatalf("text of %d bytes", len(text))
+		}
+		for _, line := range strings.Split(text, "\n") {
+			if len(line) > maxReplyLine {
+				t.Fatalf("a line of %d bytes", len(line))
+			}
+		}
+		r := parseReply(&textproto.Error{Code: code, Msg: text})
+		if r.Code != code || strings.ContainsAny(r.Text, "\r\n") {
+			t.Fatalf("parseReply(%d %q) = %+v: not one line", code, text, r)
+		}
+	})
+}
