@@ -8,8 +8,9 @@ import (
 
 var enhancedRE = regexp.MustCompile(`^([245])\.(\d{1,3})\.(\d{1,3})(\s+|$)`)
 
-// parseReply splits a reply as go-mail returns it ("5.7.8 Error: ...", lines
-// joined by "\n") into code, enhanced code and text.
+// parseReply splits a reply as readReply returns it ("5.7.8 Error: ...",
+// lines joined by "\n") into code, enhanced code and text, the text made
+// Printable.
 func parseReply(te *textproto.Error) *Reply {
 	r := &Reply{Code: te.Code}
 	var lines []string
@@ -24,7 +25,7 @@ func parseReply(te *textproto.Error) *Reply {
 			lines = append(lines, line)
 		}
 	}
-	r.Text = strings.Join(lines, " ")
+	r.Text = Printable(strings.Join(lines, " "))
 	return r
 }
 

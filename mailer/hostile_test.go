@@ -2,6 +2,7 @@ package mailer_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"runtime"
 	"strings"
@@ -181,6 +182,82 @@ func TestSend_SessionDeadline(t *testing.T) {
 	c.OnStage = nil
 	if _, err := sendMessage(c, context.Background(), accountFor(h, mailer.StartTLS), testPass, m); err != nil {
 		t.Errorf("3 recipients: %v", err)
+	}
+}
+
+// Control characters and escape sequences in what the server says reach
+// neither the error, nor the reply kept, nor the stages reported.
+func TestSend_HostileControlCharactersEscaped(t *testing.T) {
+	evil := "\x1b]0;owned\x07\x1b[2J\x9b31m\u009b1;1H\r\x7f\u202e"
+	for _, tt := range []struct {
+		at    string
+		reply string
+		kind  mailer.Kind
+		stage mailer.Stage
+	}{
+		{"greeting", "554 5.7.1 hostile " + evil + "\r\n", mailer.KindPolicyRejected, mailer.StageGreeting},
+		{"ehlo", "250-hostile " + evil + "\r\n250 STARTTLS\r\n", "", ""},
+		{"mail", "550 5.7.0 " + evil + " not yours\r\n", mailer.KindSenderRejected, mailer.StageSender},
+		{"rcpt", "550-5.1.1 " + evil + "\r\n550 5.1.1 unknown\r\n", mailer.KindRecipientRejected, mailer.StageRcpt},
+		{"dot", "554 5.7.1 " + evil + "\r\n", mailer.KindPolicyRejected, mailer.StageAccepted},
+	} {
+		t.Run(tt.at, func(t *testing.T) {
+			h := startSMTPHostile(t, smtptest.HostileConfig{At: map[string]smtptest.Act{tt.at: {Reply: tt.reply}}})
+			err, stages, _ := hostileSend(t, fastClient(), h, mailer.StartTLS, simpleMessage())
+			var texts []string
+			for _, st := range stages {
+				texts = append(texts, st.Detail)
+			}
+			if tt.kind == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if e := assertKind(t, err, tt.kind, tt.stage); e != nil {
+				texts = append(texts, e.Error(), e.Reply.String())
+			}
+			for _, s := range texts {
+				if mailer.Printable(s) != s {
+					t.Errorf("%q holds control characters", s)
+				}
+			}
+			if !strings.Contains(strings.Join(texts, "\n"), `\x1b]0;owned\x07`) {
+				t.Errorf("the escaped text is missing from %q", texts)
+			}
+		})
+	}
+}
+
+// A server that repeats the login's lines in its reply, as some do, gets
+// the password and its encodings cut out of everything kept.
+func TestSend_HostileEchoScrubbed(t *testing.T) {
+	for _, mech := range []string{"PLAIN", "LOGIN"} {
+		t.Run(mech, func(t *testing.T) {
+			h := startSMTPHostile(t, smtptest.HostileConfig{Mechanisms: []string{mech}, At: map[string]smtptest.Act{"auth": {Echo: true}}})
+			c := fastClient()
+			var details []string
+			c.OnStage = func(r mailer.StageResult) { details = append(details, r.Detail) }
+			a := accountFor(h, mailer.StartTLS)
+			p, err := mailer.Prepare(a, simpleMessage())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Send(context.Background(), a, mailer.Password(testPass), p.Outgoing())
+			e := assertKind(t, err, mailer.KindAuth, mailer.StageLogin)
+			if e == nil {
+				return
+			}
+			kept := strings.Join(append(details, e.Error(), e.Reply.String(), e.Hint(), fmt.Sprint(e.Err)), "\n")
+			b64 := base64.StdEncoding.EncodeToString
+			for _, secret := range []string{testPass, b64([]byte(testPass)), smtptest.AuthPlain(a.Username, testPass),
+				strings.TrimRight(b64([]byte(testPass)), "=")} {
+				if strings.Contains(kept, secret) {
+					t.Errorf("%q is kept in:\n%s", secret, kept)
+				}
+			}
+			if !strings.Contains(kept, "[redacted]") {
+				t.Errorf("nothing redacted: the echo did not come back?\n%s", kept)
+			}
+		})
 	}
 }
 

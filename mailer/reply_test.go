@@ -68,7 +68,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // FuzzReply reads fuzzed bytes as a server's reply: whatever they are, the
 // reader reads a bounded amount, and a reply it accepts has a 2xx to 5xx
-// code, bounded lines, and text on one line once parsed.
+// code, bounded lines, and text that is safe to print once parsed.
 func FuzzReply(f *testing.F) {
 	for _, s := range []string{
 		"250 ok\r\n",
@@ -110,8 +110,28 @@ func FuzzReply(f *testing.F) {
 			}
 		}
 		r := parseReply(&textproto.Error{Code: code, Msg: text})
-		if r.Code != code || strings.ContainsAny(r.Text, "\r\n") {
-			t.Fatalf("parseReply(%d %q) = %+v: not one line", code, text, r)
+		if r.Code != code || Printable(r.Text) != r.Text || strings.ContainsAny(r.Text, "\r\n") {
+			t.Fatalf("parseReply(%d %q) = %+v: not safe to print on one line", code, text, r)
 		}
 	})
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, with ümlauts ✓":   "plain text, with ümlauts ✓",
+		"tab\tand\nnewline":            "tab\tand\nnewline",
+		"\x1b[2J\x1b]0;t\x07":          `\x1b[2J\x1b]0;t\x07`,
+		"cr\rdel\x7f nul\x00":          `cr\x0ddel\x7f nul\x00`,
+		"csi \u009b31m nel \u0085":     `csi \u009b31m nel \u0085`,
+		"bad \xff\xc2 utf8":            `bad \xff\xc2 utf8`,
+		"rlo \u202egnp.exe":            `rlo \u202egnp.exe`,
+		`back\slash \x1b kept as text`: `back\slash \x1b kept as text`,
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+		if got := Printable(want); got != want {
+			t.Errorf("Printable is not idempotent on %q: %q", want, got)
+		}
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/textproto"
 	"os"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -220,6 +222,9 @@ type session struct {
 	pw       passwordResult
 	pwFailed error
 	cancel   context.CancelFunc
+	// secrets are the password and its encodings as they go on the wire,
+	// cut out of every reply kept: some servers repeat the AUTH line.
+	secrets []string
 }
 
 type passwordResult struct {
@@ -309,6 +314,39 @@ func (s *session) fail(err error) *Error {
 		s.close()
 	}
 	return e
+}
+
+// visible is text from the server made fit to keep and show: without the
+// password and with control characters escaped.
+func (s *session) visible(text string) string {
+	return Printable(s.scrub(text))
+}
+
+// scrub cuts the password, in every form it went on the wire, out of text.
+func (s *session) scrub(text string) string {
+	for _, sec := range s.secrets {
+		text = strings.ReplaceAll(text, sec, "[redacted]")
+	}
+	return text
+}
+
+// secretForms are the password and its encodings as AUTH PLAIN and AUTH
+// LOGIN send them, each also without base64's padding, which a server
+// repeating them may drop.
+func secretForms(user, password string) []string {
+	if password == "" {
+		return nil
+	}
+	enc := func(s string) string { return base64.RawStdEncoding.EncodeToString([]byte(s)) }
+	forms := []string{
+		enc("\x00" + user + "\x00" + password), // AUTH PLAIN
+		enc(password),                          // AUTH LOGIN
+		"\x00" + user + "\x00" + password,
+		password,
+	}
+	// Longest first, so that no form is cut in half by a shorter one.
+	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
+	return forms
 }
 
 func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit time.Duration) (_ *session, err error) {
@@ -401,7 +439,7 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit
 	if err := sc.helloAs("localhost"); err != nil {
 		return nil, s.fail(err)
 	}
-	s.ok(sc.hello)
+	s.ok(s.visible(sc.hello))
 
 	secured := a.Security == ImplicitTLS
 	if a.Security == StartTLS {
@@ -444,6 +482,7 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit
 		s.passwordFailed(err)
 		return nil, err
 	}
+	s.secrets = secretForms(a.Username, password)
 	s.arm(rt)
 	switch {
 	case hasWord(mechs, "PLAIN"):
@@ -452,7 +491,7 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit
 		// Each exchange gets the reply timeout.
 		err = sc.authLogin(a.Username, password)
 	default:
-		return nil, s.fail(fmt.Errorf("%w (it offers %s)", errNoAuth, mechs))
+		return nil, s.fail(fmt.Errorf("%w (it offers %s)", errNoAuth, s.visible(mechs)))
 	}
 	if err != nil {
 		return nil, s.fail(err)
@@ -549,7 +588,7 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	reply = firstLine(reply)
+	reply = s.visible(firstLine(reply))
 	s.ok(reply)
 	s.quit()
 	return &Result{MessageID: p.MessageID, Recipients: p.Recipients, Reply: "250 " + reply, Size: p.Size}, nil
@@ -634,6 +673,8 @@ func (s *session) diagnose(err error) *Error {
 	case errors.As(err, &pe):
 		e.Kind, e.Detail = KindProtocol, pe.Error()
 	case errors.As(err, &te):
+		te = s.scrubbed(te)
+		e.Err = te
 		e.Reply = parseReply(te)
 		e.Kind = Classify(s.stage, *e.Reply)
 	case errors.Is(err, errNoSTARTTLS):
@@ -684,8 +725,14 @@ func (s *session) diagnose(err error) *Error {
 		}
 	default:
 		e.Kind = KindUnknown
+		e.Err = errors.New(s.visible(err.Error()))
 	}
 	return e
+}
+
+// scrubbed is te as it may be kept: without the password, and printable.
+func (s *session) scrubbed(te *textproto.Error) *textproto.Error {
+	return &textproto.Error{Code: te.Code, Msg: s.visible(te.Msg)}
 }
 
 func isTimeout(err error) bool {
