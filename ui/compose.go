@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -28,7 +29,7 @@ type composePane struct {
 	w *window
 
 	from                 *widget.Label
-	to, cc, bcc          *widget.Entry
+	to, cc, bcc          *addressEntry
 	toErr, ccErr, bccErr *widget.Label
 	subject              *widget.Entry
 	body                 *editor.Editor
@@ -45,7 +46,7 @@ type composePane struct {
 	status       *widget.Label // the draft's own state (saving failed, ...)
 	note         *widget.Label // calm notes, such as nothing to send
 	activity     *widget.Activity
-	send         *widget.Button
+	send         *button
 	question     *question // the open "send anyway?" question, if any
 	tracker      *tracker
 
@@ -82,7 +83,17 @@ func newComposePane(w *window) *composePane {
 	p.cc, p.ccErr = p.addressField("")
 	p.bcc, p.bccErr = p.addressField("")
 	p.subject = widget.NewEntry()
-	p.subject.OnChanged = func(string) { p.changed() }
+	p.subject.OnChanged = func(text string) {
+		// A subject is one line: pasted line breaks become spaces, and
+		// the pane says so.
+		if strings.ContainsAny(text, "\r\n") {
+			joined := strings.Join(strings.Fields(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(text)), " ")
+			p.subject.SetText(joined)
+			say(p.note, widget.MediumImportance, "The subject is one line: its line breaks became spaces.")
+			return
+		}
+		p.changed()
+	}
 	// The body is Postcard's own editor: Fyne's multi-line Entry lays out
 	// the whole text on every key, which stops typing in long messages.
 	p.body = editor.New()
@@ -112,12 +123,17 @@ func newComposePane(w *window) *composePane {
 	p.note.Hide()
 	p.activity = widget.NewActivity()
 	p.activity.Hide()
-	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.Send)
+	p.send = newButton("Send", theme.MailSendIcon(), p.Send)
 	p.send.Importance = widget.HighImportance
 	actions := container.NewBorder(nil, nil, container.NewHBox(p.addFile, p.total), container.NewHBox(p.activity, p.send))
 	p.tracker = newTracker(w)
 
-	footer := container.NewVBox(p.attachList, p.failure.box, p.status, p.note, actions, p.tracker.box)
+	// What comes and goes under the body (attachments, cards, notes) has
+	// room of its own that scrolls: it never raises the window's minimum
+	// size, so the window never outgrows the screen.
+	attachments := capped(p.attachList, 3.5*p.addFile.MinSize().Height)
+	messages := capped(container.NewVBox(p.failure.box, p.status, p.note, p.tracker.box), 190)
+	footer := container.NewVBox(attachments, actions, messages)
 	// A border layout given its objects in this order keeps the focus chain
 	// header, body, footer while the body takes the free space.
 	p.content = container.NewPadded(container.New(layout.NewBorderLayout(header, footer, nil, nil), header, p.body, footer))
@@ -136,19 +152,60 @@ func fieldLabel(s string) *widget.Label {
 
 // addressField is an entry checked as typed, and the label under it that
 // names the item that is not an address.
-func (p *composePane) addressField(placeholder string) (*widget.Entry, *widget.Label) {
-	e := widget.NewEntry()
+func (p *composePane) addressField(placeholder string) (*addressEntry, *widget.Label) {
+	e := newAddressEntry()
 	e.SetPlaceHolder(placeholder)
 	e.Validator = func(s string) error {
 		_, err := mailer.ParseAddressList(s)
 		return err
 	}
 	msg := errorLabel()
+	// An address is checked when the field is left, or after a pause in
+	// the typing: "carol@" is not an error while it is being typed. An
+	// error shown goes as soon as the list is right.
+	var pause *time.Timer
+	check := func() {
+		if pause != nil {
+			pause.Stop()
+		}
+		showError(msg, e.Validator(e.Text))
+	}
+	e.onLeft = check
 	e.OnChanged = func(s string) {
-		showError(msg, e.Validator(s))
+		if pause != nil {
+			pause.Stop()
+		}
+		if msg.Visible() && e.Validator(s) == nil {
+			showError(msg, nil)
+		} else if !msg.Visible() || e.Validator(s) != nil {
+			pause = time.AfterFunc(addressPause, func() { p.w.do(check) })
+		}
 		p.changed()
 	}
 	return e, msg
+}
+
+// addressPause is how long typing in an address field stops before the
+// field is checked.
+const addressPause = 1500 * time.Millisecond
+
+// addressEntry is an Entry that says when the focus leaves it.
+type addressEntry struct {
+	widget.Entry
+	onLeft func()
+}
+
+func newAddressEntry() *addressEntry {
+	e := &addressEntry{}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func (e *addressEntry) FocusLost() {
+	e.Entry.FocusLost()
+	if e.onLeft != nil {
+		e.onLeft()
+	}
 }
 
 // errorLabel is a hidden label for a field's problem, shown by showError.
@@ -246,6 +303,10 @@ func (p *composePane) changed() {
 		p.saver.Touch()
 	}
 	say(p.note, widget.MediumImportance, "")
+	// A card about the message as it was is wrong once it changed.
+	if p.failure.box.Visible() && mailer.KindOf(p.lastErr) == mailer.KindInvalidMessage {
+		p.failure.Hide()
+	}
 	// The confirmation of the message sent last stays until the next one
 	// is started.
 	if !p.isEmpty() {
@@ -460,7 +521,7 @@ func (p *composePane) Send() {
 // ask shows a question; "Send anyway" runs next, "Go back" ends the send
 // and focuses back.
 func (p *composePane) ask(title, message string, back fyne.Focusable, next func()) {
-	p.question = newQuestion(p.w.win, title, message, "Send anyway", "Go back", func(ok bool) {
+	p.question = newQuestion(p.w.win, title, message, "Send anyway", "Go back", false, func(ok bool) {
 		p.question = nil
 		if ok {
 			next()

@@ -138,16 +138,26 @@ func TestCompose_FocusOrder(t *testing.T) {
 func TestCompose_AddressCheckedAsTyped(t *testing.T) {
 	h := newHarness(t, setup{account: icloudAccount(), password: testPassword})
 	p := h.w.compose
+	c := h.w.win.Canvas()
 	test.Type(p.to, "ann@example.com, bob@")
+	if p.toErr.Visible() {
+		t.Fatalf("error %q while the address is being typed", p.toErr.Text)
+	}
+	// Leaving the field checks it.
+	c.Focus(p.cc)
 	if !p.toErr.Visible() || !strings.Contains(p.toErr.Text, `"bob@"`) {
 		t.Fatalf("error label %q (visible %v) should name bob@", p.toErr.Text, p.toErr.Visible())
 	}
+	// Fixing it takes the error away at once.
+	c.Focus(p.to)
 	test.Type(p.to, "example.org")
 	if p.toErr.Visible() {
 		t.Fatalf("error %q still shown for a good list", p.toErr.Text)
 	}
+	// A pause in the typing checks it too.
 	test.Type(p.bcc, "not an address")
-	if !p.bccErr.Visible() || !strings.Contains(p.bccErr.Text, "not an address") {
+	h.until("the Bcc error after a pause", p.bccErr.Visible)
+	if !strings.Contains(p.bccErr.Text, "not an address") {
 		t.Fatalf("Bcc error %q", p.bccErr.Text)
 	}
 	// Send refuses it without touching the Outbox.
@@ -343,10 +353,10 @@ func TestCompose_LostAfterUploadIsUnconfirmed(t *testing.T) {
 	// Send again asks first, and "Don't send" is the answer offered.
 	test.Tap(p.tracker.view.sendAgain)
 	q := h.w.win.Canvas().Focused()
-	if b, ok := q.(*widget.Button); !ok || b.Text != "Don't send" {
+	if b, ok := q.(*button); !ok || b.Text != "Don't send" {
 		t.Fatalf("focus on %v, want Don't send", q)
 	}
-	test.Tap(b(q))
+	test.Tap(q.(*button))
 	if n := len(h.mailer.Sends()); n != 1 {
 		t.Fatalf("sent again without saying yes: %d", n)
 	}
@@ -356,8 +366,6 @@ func TestCompose_LostAfterUploadIsUnconfirmed(t *testing.T) {
 		t.Errorf("Sent after Move to Sent: %+v", sent)
 	}
 }
-
-func b(o fyne.Focusable) *widget.Button { return o.(*widget.Button) }
 
 func TestCompose_DoubleSendGuard(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
@@ -475,7 +483,7 @@ func TestCompose_QuitDuringUndoDelayKeepsItWaiting(t *testing.T) {
 	h.wait(eventQueued)
 	h.until("the Outbox listed", func() bool { _, held := h.w.pending(); return held == 1 })
 	h.w.closeRequested()
-	focused, ok := h.w.win.Canvas().Focused().(*widget.Button)
+	focused, ok := h.w.win.Canvas().Focused().(*button)
 	if !ok || focused.Text != "Wait" {
 		t.Fatalf("the close question does not offer Wait first: %v", h.w.win.Canvas().Focused())
 	}
@@ -556,15 +564,19 @@ func TestCompose_WaitClosesOnceSent(t *testing.T) {
 
 // findButton finds the button labelled text in the window's overlays (a
 // dialog) or content.
-func findButton(t *testing.T, win fyne.Window, text string) *widget.Button {
+func findButton(t *testing.T, win fyne.Window, text string) fyne.Tappable {
 	t.Helper()
-	var found *widget.Button
+	var found fyne.Tappable
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
 		if found != nil {
 			return
 		}
 		if bt, ok := o.(*widget.Button); ok && bt.Text == text {
+			found = bt
+			return
+		}
+		if bt, ok := o.(*button); ok && bt.Text == text {
 			found = bt
 			return
 		}

@@ -108,20 +108,25 @@ func failureReport(e *mailer.Error, err error) string {
 	return b.String()
 }
 
-// question is a modal yes/no question whose buttons are fields, so the
-// confirming one can take the focus (Space answers it) and tests can tap
-// them.
+// question is a modal yes/no question whose buttons are fields, so tests
+// can tap them. The safe answer (the one that changes nothing that cannot
+// be changed back) is the default: highlighted and focused, so Space and
+// Enter give it, and Escape gives it from either button. Once answered,
+// the focus goes back where it was, unless the answer put it elsewhere.
 type question struct {
 	d       *dialog.CustomDialog
 	win     fyne.Window
-	yes, no *widget.Button
+	yes, no *button
 }
 
-// newQuestion shows a question over win; answer gets true for yes. It is
-// called once, after the dialog is hidden.
-func newQuestion(win fyne.Window, title, message, yes, no string, answer func(bool)) *question {
+// newQuestion shows a question over win; answer gets true for yes. safe is
+// the safe answer. answer is called once, after the dialog is hidden.
+func newQuestion(win fyne.Window, title, message, yes, no string, safe bool, answer func(bool)) *question {
 	q := &question{win: win}
-	q.d = dialog.NewCustomWithoutButtons(title, widget.NewLabel(message), win)
+	msg := widget.NewLabel(message)
+	msg.Wrapping = fyne.TextWrapWord
+	q.d = dialog.NewCustomWithoutButtons(title, msg, win)
+	prev := win.Canvas().Focused()
 	answered := false
 	reply := func(ok bool) {
 		// A button pressed with Space also sends a typed space, which
@@ -134,25 +139,27 @@ func newQuestion(win fyne.Window, title, message, yes, no string, answer func(bo
 			}
 			answered = true
 			q.d.Hide()
+			if prev != nil {
+				win.Canvas().Focus(prev)
+			}
 			answer(ok)
 		})
 	}
-	q.no = widget.NewButtonWithIcon(no, theme.NavigateBackIcon(), func() { reply(false) })
-	q.yes = widget.NewButtonWithIcon(yes, theme.ConfirmIcon(), func() { reply(true) })
-	q.yes.Importance = widget.HighImportance
+	q.no = newButton(no, theme.NavigateBackIcon(), func() { reply(false) })
+	q.yes = newButton(yes, theme.ConfirmIcon(), func() { reply(true) })
+	q.yes.onEscape = func() { reply(safe) }
+	q.no.onEscape = q.yes.onEscape
+	def := q.no
+	if safe {
+		def = q.yes
+	}
+	def.Importance = widget.HighImportance
 	q.d.SetButtons([]fyne.CanvasObject{q.no, q.yes})
+	// Wide enough for the message to wrap into a few lines, not one word
+	// a line.
+	q.d.Resize(fyne.NewSize(min(520, win.Canvas().Size().Width*0.9), 0))
 	q.d.Show()
-	win.Canvas().Focus(q.yes)
-	return q
-}
-
-// defaultNo makes "no" the answer that is offered first (focused, so Space
-// and Enter give it): for questions whose "yes" cannot be taken back.
-func (q *question) defaultNo() *question {
-	q.yes.Importance, q.no.Importance = widget.MediumImportance, widget.HighImportance
-	q.yes.Refresh()
-	q.no.Refresh()
-	q.win.Canvas().Focus(q.no)
+	win.Canvas().Focus(def)
 	return q
 }
 

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/store"
 )
 
 // Settings is what the settings pane edits, as plain data.
@@ -86,15 +87,21 @@ type settingsPane struct {
 	keychain            *widget.Label
 	forget, sessionOnly *widget.Button
 
-	save, test, testEmail, cancel *widget.Button
-	activity                      *widget.Activity
-	status                        *widget.Label
+	save                    *button
+	test, testEmail, cancel *widget.Button
+	activity                *widget.Activity
+	status                  *widget.Label
 
 	failure                           *failureView
 	saveAnyway, failureCreatePassword *widget.Button
 	checklist                         *checklist
 
 	undoDelay *widget.Select
+	fields    *container.Scroll
+	// sendWaiting sends, after a fix, the messages the Outbox holds.
+	sendWaiting *button
+	// prevFocus is where the focus was when an operation began.
+	prevFocus fyne.Focusable
 
 	sentCopy           *widget.Check
 	imapHost, imapPort *widget.Entry
@@ -152,8 +159,11 @@ func newSettingsPane(w *window) *settingsPane {
 	p.forget = widget.NewButtonWithIcon("Forget password", theme.DeleteIcon(), p.Forget)
 	p.sessionOnly = widget.NewButton("Use for this session only", p.UseForSession)
 
-	p.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), p.Save)
+	p.save = newButton("Save", theme.DocumentSaveIcon(), p.Save)
 	p.save.Importance = widget.HighImportance
+	p.sendWaiting = newButton("Send now", theme.MailSendIcon(), p.SendWaiting)
+	p.sendWaiting.Importance = widget.HighImportance
+	p.sendWaiting.Hide()
 	p.test = widget.NewButtonWithIcon("Test connection", theme.ViewRefreshIcon(), p.Test)
 	p.testEmail = widget.NewButtonWithIcon("Send a test email to myself", theme.MailSendIcon(), p.SendTestEmail)
 	p.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), p.Cancel)
@@ -221,7 +231,11 @@ func newSettingsPane(w *window) *settingsPane {
 	// The form scrolls; the buttons and what they report stay in view.
 	fields := container.NewVScroll(container.NewPadded(container.NewVBox(heading("Server and account"), intro, form,
 		heading("Sent folder"), p.sentCopy, p.imapBox)))
-	results := container.NewPadded(container.NewVBox(buttons, p.status, p.failure.box, p.checklist.box, p.imapChecklist.box))
+	// What the buttons report scrolls in room of its own, so a long
+	// checklist or card never raises the window's minimum size.
+	reports := capped(container.NewVBox(p.status, container.NewHBox(p.sendWaiting), p.failure.box, p.checklist.box, p.imapChecklist.box), 230)
+	results := container.NewPadded(container.NewVBox(buttons, reports))
+	p.fields = fields
 	p.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), results), nil, nil, fields)
 
 	a, _ := w.acct.get()
@@ -271,6 +285,10 @@ func (p *settingsPane) field(f mailer.Setting) fyne.Focusable {
 		return p.displayName
 	case mailer.SettingPassword:
 		return p.password
+	case mailer.SettingIMAPHost:
+		return p.imapHost
+	case mailer.SettingIMAPPort, mailer.SettingIMAPSec:
+		return p.imapPort
 	}
 	return nil
 }
@@ -398,7 +416,9 @@ func (p *settingsPane) begin(status string) context.Context {
 	say(p.status, widget.MediumImportance, status)
 	p.activity.Show()
 	p.activity.Start()
-	for _, b := range []*widget.Button{p.save, p.test, p.testEmail, p.forget, p.sessionOnly} {
+	p.prevFocus = p.w.win.Canvas().Focused()
+	p.save.Disable()
+	for _, b := range []*widget.Button{p.test, p.testEmail, p.forget, p.sessionOnly} {
 		b.Disable()
 	}
 	p.cancel.Enable()
@@ -413,9 +433,82 @@ func (p *settingsPane) end() {
 	p.activity.Stop()
 	p.activity.Hide()
 	p.cancel.Hide()
-	for _, b := range []*widget.Button{p.save, p.test, p.testEmail, p.forget, p.sessionOnly} {
+	p.save.Enable()
+	for _, b := range []*widget.Button{p.test, p.testEmail, p.forget, p.sessionOnly} {
 		b.Enable()
 	}
+	// The focus goes back where it was (a disabled button lost it).
+	if c := p.w.win.Canvas(); p.prevFocus != nil && (c.Focused() == nil || c.Focused() == fyne.Focusable(p.cancel)) {
+		c.Focus(p.prevFocus)
+	}
+	p.prevFocus = nil
+}
+
+// clearResults hides what an earlier Save, Test or test email reported:
+// it would contradict the failure the user comes to fix.
+func (p *settingsPane) clearResults() {
+	if p.busy {
+		return
+	}
+	say(p.status, widget.MediumImportance, "")
+	p.failure.Hide()
+	p.checklist.box.Hide()
+	p.imapChecklist.box.Hide()
+	p.sendWaiting.Hide()
+}
+
+// showFix says, under the buttons, what the failure the user came to fix
+// was and what to do; the field it is about has the focus.
+func (p *settingsPane) showFix(e *mailer.Error) {
+	say(p.status, widget.WarningImportance, sentence(mailer.HintFor(e.Kind).Title)+" "+e.Hint())
+}
+
+// scrollTo scrolls the form so that o is in view.
+func (p *settingsPane) scrollTo(o fyne.CanvasObject) {
+	d := fyne.CurrentApp().Driver()
+	top := d.AbsolutePositionForObject(o).Y - d.AbsolutePositionForObject(p.fields.Content).Y
+	view := p.fields.Size().Height
+	y := p.fields.Offset.Y
+	switch {
+	case top < y:
+		y = top - theme.Padding()
+	case top+o.Size().Height > y+view:
+		y = top + o.Size().Height - view + theme.Padding()
+	}
+	p.fields.Offset.Y = max(0, y)
+	p.fields.Refresh()
+}
+
+// offerSend shows Send now when, after a fix, the Outbox holds messages
+// that wait or need attention.
+func (p *settingsPane) offerSend() {
+	n := 0
+	for _, e := range p.w.entries {
+		if e.State == store.StateWaiting || e.State == store.StateNeedsAttention {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		p.sendWaiting.Hide()
+		return
+	case 1:
+		p.sendWaiting.SetText("Send the waiting message now")
+	default:
+		p.sendWaiting.SetText(fmt.Sprintf("Send the %d waiting messages now", n))
+	}
+	p.sendWaiting.Show()
+}
+
+// SendWaiting sends every message that waits or needs attention now.
+func (p *settingsPane) SendWaiting() {
+	for _, e := range p.w.entries {
+		if e.State == store.StateWaiting || e.State == store.StateNeedsAttention {
+			p.w.sendNow(e.ID)
+		}
+	}
+	p.sendWaiting.Hide()
+	say(p.status, widget.MediumImportance, "Sending… the Outbox shows how it goes.")
 }
 
 // Cancel stops the operation under way; the widgets change before the
@@ -520,7 +613,7 @@ func (p *settingsPane) Save() {
 			p.failed("Not saved", err, true)
 			return
 		}
-		p.store(s)
+		p.store(s, true)
 	})
 }
 
@@ -621,12 +714,12 @@ func (p *settingsPane) SaveAnyway() {
 	if !ok {
 		return
 	}
-	p.store(s)
+	p.store(s, false)
 }
 
 // store puts the password in the keychain (moving it when the username
 // changed) and writes the account file, in the background.
-func (p *settingsPane) store(s Settings) {
+func (p *settingsPane) store(s Settings, verified bool) {
 	old, hadAccount := p.w.acct.get()
 	src := p.source(s)
 	state, _, _ := p.w.acct.state()
@@ -660,14 +753,14 @@ func (p *settingsPane) store(s Settings) {
 		}
 		p.w.do(func() {
 			p.end()
-			p.stored(s, src, kerr, ferr)
+			p.stored(s, src, kerr, ferr, verified)
 			p.w.note(eventSave)
 		})
 	}()
 }
 
 // stored shows how store went and updates the window's account.
-func (p *settingsPane) stored(s Settings, src passwordSource, kerr, ferr error) {
+func (p *settingsPane) stored(s Settings, src passwordSource, kerr, ferr error, verified bool) {
 	if mailer.KindOf(kerr) == mailer.KindCancelled {
 		p.failed("Not saved", kerr, false)
 		return
@@ -696,7 +789,12 @@ func (p *settingsPane) stored(s Settings, src passwordSource, kerr, ferr error) 
 		say(p.status, widget.WarningImportance, "The account is saved, but the keychain could not store the password. Use it for this session only, or fix the keychain and save again.")
 		return
 	}
+	if !verified {
+		say(p.status, widget.WarningImportance, "Saved without signing in: these settings did not work when last tried. Test connection checks them again.")
+		return
+	}
 	say(p.status, widget.SuccessImportance, "Saved. Postcard sends as "+s.Account.FromAddress()+".")
+	p.offerSend()
 }
 
 // SendTestEmail sends a short message to the account's own address with the

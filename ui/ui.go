@@ -143,6 +143,7 @@ func Run(opts Options) error {
 		Store:      st,
 		ConfigDir:  dir,
 	})
+	a.Lifecycle().SetOnStarted(func() { fitToScreen(w) })
 	w.ShowAndRun()
 	return nil
 }

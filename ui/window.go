@@ -14,6 +14,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -60,6 +61,7 @@ const (
 	eventQuit        = "quit"        // the window closed itself after a send
 	eventResolved    = "resolved"    // an unconfirmed message was looked for in the Sent folder
 	eventCopy        = "copy"        // a copy in the Sent folder was tried
+	eventAppleID     = "apple-id"    // the Apple ID page could not be opened: its address is shown
 )
 
 // window is the one Postcard window: Compose, the lists of Drafts, the
@@ -88,6 +90,7 @@ type window struct {
 	sendingID                                atomic.Value  // Message-ID being sent by this window's runner
 	refreshing, refreshAgain, quitting, gone bool
 	quitWhenDone                             bool
+	inFront                                  atomic.Bool // the window is in the foreground
 
 	// event, if set, is told each time background work has landed.
 	event func(string)
@@ -171,6 +174,10 @@ func newWindow(d Deps) *window {
 	w.win.Resize(fyne.NewSize(
 		float32(prefs.FloatWithFallback(prefWidth, defaultWidth)),
 		float32(prefs.FloatWithFallback(prefHeight, defaultHeight))))
+	w.inFront.Store(true)
+	lc := d.App.Lifecycle()
+	lc.SetOnEnteredForeground(func() { w.inFront.Store(true) })
+	lc.SetOnExitedForeground(func() { w.inFront.Store(false) })
 	w.win.SetOnDropped(w.dropped)
 	w.win.SetCloseIntercept(w.closeRequested)
 	w.win.SetOnClosed(w.closed)
@@ -350,10 +357,10 @@ func (w *window) notifyAttempt(a store.Attempt) {
 	}
 }
 
-// focused reports whether the window has the keyboard focus; Fyne does not
-// say, so it is the compose pane's focus as a stand-in.
+// focused reports whether the window is in front (the app's lifecycle
+// says when it enters and leaves the foreground).
 func (w *window) focused() bool {
-	return w.win.Canvas().Focused() != nil
+	return w.inFront.Load()
 }
 
 // outboxChanged reloads the lists in the background, at most one reload at
@@ -461,11 +468,11 @@ func (w *window) sendAgain(e store.Entry) {
 	newQuestion(w.win, "Send it again?",
 		"The server may already have this message: the connection was lost after it was uploaded.\n"+
 			"If it was delivered, sending it again delivers it twice. Look in the recipients' or iCloud's Sent folder first if you can.",
-		"Send again", "Don't send", func(ok bool) {
+		"Send again", "Don't send", false, func(ok bool) {
 			if ok {
 				w.sendNow(e.ID)
 			}
-		}).defaultNo()
+		})
 }
 
 // moveToSent files an unconfirmed message in Sent.
@@ -489,7 +496,7 @@ func (w *window) moveToSent(id string) {
 // deleteEntry removes an Outbox message after asking.
 func (w *window) deleteEntry(e store.Entry) {
 	newQuestion(w.win, "Delete this message?", fmt.Sprintf("%s to %s will not be sent, and is gone.", quoteSubject(e.Subject), recipientsSummary(e.Recipients)),
-		"Delete", "Keep", func(ok bool) {
+		"Delete", "Keep", false, func(ok bool) {
 			if !ok {
 				return
 			}
@@ -507,7 +514,7 @@ func (w *window) deleteEntry(e store.Entry) {
 					w.outboxChanged()
 				})
 			}()
-		}).defaultNo()
+		})
 }
 
 // cancelSend stops the send of message id under way: it then needs the
@@ -550,12 +557,19 @@ func (w *window) showSettings(f fyne.Focusable) {
 // showSettingsFor opens the settings at the field err is about: the
 // password for a refused login, the host for a name not found, and so on.
 func (w *window) showSettingsFor(err error) {
+	w.settings.clearResults()
 	var e *mailer.Error
 	if !errors.As(err, &e) {
 		w.showSettings(nil)
 		return
 	}
-	w.showSettings(w.settings.field(e.Fix()))
+	f := w.settings.field(e.Fix())
+	w.showSettings(f)
+	if o, ok := f.(fyne.CanvasObject); ok {
+		w.do(func() { w.settings.scrollTo(o) })
+	}
+	// Say what the user came to fix, next to the field.
+	w.settings.showFix(e)
 }
 
 // focusAfterInput focuses f once the input being handled is done: a button
@@ -583,10 +597,29 @@ func (w *window) setTitle(subject string) {
 	}
 }
 
+// openAppleID opens the page where app-specific passwords are made; when
+// no browser can be opened, it shows the address with a Copy button.
 func (w *window) openAppleID() {
 	u, _ := url.Parse(appleIDURL)
 	if err := w.d.OpenURL(u); err != nil {
-		fyne.LogError("opening "+appleIDURL, err)
+		addr := widget.NewLabel(appleIDURL)
+		addr.Selectable = true
+		msg := widget.NewLabel("No web browser could be opened (" + err.Error() + "). Open this address on any device, sign in with your Apple ID and, under Sign-In and Security, create an app-specific password:")
+		msg.Wrapping = fyne.TextWrapWord
+		var d dialog.Dialog
+		copyButton := newButton("Copy the address", theme.ContentCopyIcon(), func() {
+			w.d.App.Clipboard().SetContent(appleIDURL)
+		})
+		copyButton.Importance = widget.HighImportance
+		closeButton := newButton("Close", theme.CancelIcon(), func() { d.Hide() })
+		copyButton.onEscape = func() { d.Hide() }
+		closeButton.onEscape = copyButton.onEscape
+		d = dialog.NewCustomWithoutButtons("Create an app-specific password", container.NewVBox(msg, addr), w.win)
+		d.(*dialog.CustomDialog).SetButtons([]fyne.CanvasObject{closeButton, copyButton})
+		d.Resize(fyne.NewSize(min(520, w.win.Canvas().Size().Width*0.9), 0))
+		d.Show()
+		w.win.Canvas().Focus(copyButton)
+		w.note(eventAppleID)
 	}
 }
 
@@ -637,7 +670,7 @@ func (w *window) closeRequested() {
 	if held > 0 && sending == 0 {
 		msg = "It is waiting out the undo delay. Wait, and Postcard closes once it is sent; or quit now: it goes the next time Postcard starts."
 	}
-	newQuestion(w.win, title, msg, "Wait", "Quit, it goes at the next start", func(wait bool) {
+	newQuestion(w.win, title, msg, "Wait", "Quit, it goes at the next start", true, func(wait bool) {
 		if !wait {
 			w.quit()
 			return
