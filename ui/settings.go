@@ -223,9 +223,11 @@ func newSettingsPane(w *window) *settingsPane {
 		fieldLabel("Username"), container.NewVBox(p.username, p.usernameErr),
 		fieldLabel("From"), container.NewVBox(p.from, p.fromErr),
 		fieldLabel("Name"), p.displayName,
-		fieldLabel("Password"), container.NewVBox(container.NewBorder(nil, nil, nil, p.createPassword, p.password), p.passwordNote),
+		// The button goes under the field: beside it, at 1.5 scale, it
+		// squeezed the field until its placeholder was cut.
+		fieldLabel("Password"), container.NewVBox(p.password, p.passwordNote, container.NewHBox(p.createPassword)),
 		fieldLabel("Keychain"), container.NewVBox(p.keychain, container.NewHBox(p.forget, p.sessionOnly)),
-		fieldLabel("Undo send"), container.NewHBox(p.undoDelay),
+		fieldLabel("Undo send"), p.undoDelay,
 	)
 	buttons := container.NewHBox(p.save, p.test, p.testEmail, layout.NewSpacer(), p.activity, p.cancel)
 	// The form scrolls; the buttons and what they report stay in view.
