@@ -17,6 +17,7 @@ const (
 	KindTLSMode           Kind = "tls-mode"
 	KindTLSCertificate    Kind = "tls-certificate"
 	KindTLSUnavailable    Kind = "tls-unavailable"
+	KindTLSVersion        Kind = "tls-version" // the server speaks only TLS 1.0 or 1.1
 	KindConnectTimeout    Kind = "connect-timeout"
 	KindConnectRefused    Kind = "connect-refused"
 	KindDNS               Kind = "dns"
@@ -246,7 +247,7 @@ func (e *Error) Fix() Setting {
 	switch e.Kind {
 	case KindAuth, KindKeychain:
 		return SettingPassword
-	case KindDNS, KindConnectRefused, KindTLSCertificate, KindTLSUnavailable, KindProtocol:
+	case KindDNS, KindConnectRefused, KindTLSCertificate, KindTLSUnavailable, KindTLSVersion, KindProtocol:
 		return SettingHost
 	case KindConnectTimeout:
 		return SettingPort
@@ -310,6 +311,8 @@ var hints = []Hint{
 		"The server's certificate is not valid for this host, so the connection was stopped before the password was sent. Check that the host is smtp.mail.me.com; on a corporate or public network, something may be intercepting the connection: try another network."},
 	{KindTLSUnavailable, "The connection could not be secured",
 		"The server did not offer encryption (STARTTLS), so Postcard did not send your password. Check the host and port; a network that strips encryption may be in the way: try another network."},
+	{KindTLSVersion, "The server's encryption is too old",
+		"The server offers only TLS 1.0 or 1.1, which are no longer safe, so Postcard stopped before sending your password. iCloud speaks current TLS: check that the host is smtp.mail.me.com. If it is a server of your own, turn on TLS 1.2 or later there."},
 	{KindConnectTimeout, "The server did not answer",
 		"Port 587 may be blocked by your network; corporate firewalls often block it. Try port 465 with SSL/TLS instead."},
 	{KindConnectRefused, "Nothing answered on that port",

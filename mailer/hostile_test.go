@@ -2,6 +2,7 @@ package mailer_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"runtime"
@@ -200,6 +201,7 @@ func TestSend_HostileControlCharactersEscaped(t *testing.T) {
 		{"mail", "550 5.7.0 " + evil + " not yours\r\n", mailer.KindSenderRejected, mailer.StageSender},
 		{"rcpt", "550-5.1.1 " + evil + "\r\n550 5.1.1 unknown\r\n", mailer.KindRecipientRejected, mailer.StageRcpt},
 		{"dot", "554 5.7.1 " + evil + "\r\n", mailer.KindPolicyRejected, mailer.StageAccepted},
+		{"starttls", "454 4.7.0 " + evil + "\r\n", mailer.KindTLSUnavailable, mailer.StageTLS},
 	} {
 		t.Run(tt.at, func(t *testing.T) {
 			h := startSMTPHostile(t, smtptest.HostileConfig{At: map[string]smtptest.Act{tt.at: {Reply: tt.reply}}})
@@ -277,5 +279,65 @@ func TestSend_HostileNotSMTP(t *testing.T) {
 			err, _, _ := hostileSend(t, fastClient(), h, mailer.StartTLS, simpleMessage())
 			assertKind(t, err, mailer.KindProtocol, tt.stage)
 		})
+	}
+}
+
+// STARTTLS offered and then refused, or answered with cleartext injected
+// after the 220, never logs in: tls-unavailable.
+func TestSend_HostileSTARTTLSRefused(t *testing.T) {
+	for _, reply := range []string{"500 5.5.1 unknown command\r\n", "454 4.7.0 TLS not available due to temporary reason\r\n",
+		"220 go ahead\r\n250 injected\r\n"} {
+		t.Run(reply[:3], func(t *testing.T) {
+			h := startSMTPHostile(t, smtptest.HostileConfig{At: map[string]smtptest.Act{"starttls": {Reply: reply}}})
+			err, _, _ := hostileSend(t, fastClient(), h, mailer.StartTLS, simpleMessage())
+			assertKind(t, err, mailer.KindTLSUnavailable, mailer.StageTLS)
+			for _, cmd := range h.Commands() {
+				if strings.HasPrefix(cmd, "AUTH") {
+					t.Errorf("logged in after a failed STARTTLS: %v", h.Commands())
+				}
+			}
+		})
+	}
+}
+
+// A server that speaks only TLS 1.0 or 1.1 is refused before the password
+// goes, with a kind of its own.
+func TestSend_HostileOldTLS(t *testing.T) {
+	for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
+		for _, mode := range []smtptest.Mode{smtptest.StartTLS, smtptest.ImplicitTLS} {
+			sec := mailer.StartTLS
+			if mode == smtptest.ImplicitTLS {
+				sec = mailer.ImplicitTLS
+			}
+			t.Run(fmt.Sprintf("%s/%s", tls.VersionName(v), sec), func(t *testing.T) {
+				h := startSMTPHostile(t, smtptest.HostileConfig{Mode: mode, MaxTLSVersion: v})
+				err, _, _ := hostileSend(t, fastClient(), h, sec, simpleMessage())
+				e := assertKind(t, err, mailer.KindTLSVersion, mailer.StageTLS)
+				if e != nil && !strings.Contains(e.Hint(), "no longer safe") {
+					t.Errorf("hint %q", e.Hint())
+				}
+			})
+		}
+	}
+}
+
+// Quoted local parts stay quoted on the wire (RFC 5321 section 4.1.2).
+func TestSend_QuotedLocalPartOnTheWire(t *testing.T) {
+	h := startSMTPHostile(t, smtptest.HostileConfig{})
+	m := simpleMessage()
+	m.To = []string{`"john doe"@example.com, "a\"b\\c"@example.org, plain.name+tag@example.net`}
+	a := accountFor(h, mailer.StartTLS)
+	if _, err := sendMessage(fastClient(), context.Background(), a, testPass, m); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(h.Commands(), "\n")
+	for _, want := range []string{
+		`RCPT TO:<"john doe"@example.com>`,
+		`RCPT TO:<"a\"b\\c"@example.org>`,
+		`RCPT TO:<plain.name+tag@example.net>`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the wire lacks %s:\n%s", want, got)
+		}
 	}
 }

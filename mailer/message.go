@@ -307,3 +307,45 @@ func newMessageID(from string) string {
 	domain := from[strings.LastIndexByte(from, '@')+1:]
 	return fmt.Sprintf("%d.%s@%s", time.Now().UnixNano(), hex.EncodeToString(b[:]), domain)
 }
+
+// envelopeAddress is addr as MAIL FROM and RCPT TO need it (RFC 5321
+// section 4.1.2): net/mail gives `"john doe"@example.com` back as
+// `john doe@example.com`, so a local part that is not a dot-atom is quoted
+// again, with its quotes and backslashes escaped.
+func envelopeAddress(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr
+	}
+	local, domain := addr[:at], addr[at:]
+	if isDotAtom(local) {
+		return addr
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range local {
+		if r == '"' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String() + domain
+}
+
+// isDotAtom reports whether s is atoms joined by single dots (RFC 5321
+// Dot-string; RFC 6531 allows any non-ASCII character in an atom).
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r >= 0x80:
+		case strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", r):
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -135,3 +135,20 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvelopeAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"ann@example.com":            "ann@example.com",
+		"a.b+c@example.com":          "a.b+c@example.com",
+		"john doe@example.com":       `"john doe"@example.com`,
+		`a"b\c@example.org`:          `"a\"b\\c"@example.org`,
+		".dot@example.org":           `".dot"@example.org`,
+		"a..b@example.org":           `"a..b"@example.org`,
+		"zoë@example.org":            "zoë@example.org",
+		"weird(comment)@example.org": `"weird(comment)"@example.org`,
+	} {
+		if got := envelopeAddress(in); got != want {
+			t.Errorf("envelopeAddress(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -505,7 +505,7 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	rt := s.c.replyTimeout()
 
 	s.begin(StageSender)
-	mail := "MAIL FROM:<" + p.From + ">"
+	mail := "MAIL FROM:<" + envelopeAddress(p.From) + ">"
 	if ok, _ := sc.extension("8BITMIME"); ok {
 		mail += " BODY=8BITMIME"
 	}
@@ -525,7 +525,7 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	)
 	for _, r := range p.Recipients {
 		s.arm(rt)
-		if _, err := sc.cmd(25, "RCPT TO:<"+r+">"); err != nil {
+		if _, err := sc.cmd(25, "RCPT TO:<"+envelopeAddress(r)+">"); err != nil {
 			var te *textproto.Error
 			if !errors.As(err, &te) {
 				return nil, s.fail(err) // the connection, not the recipient
@@ -648,6 +648,7 @@ func (s *session) diagnose(err error) *Error {
 	var (
 		te   *textproto.Error
 		pe   *protocolError
+		str  *startTLSRefused
 		dnsE *net.DNSError
 		rhe  tls.RecordHeaderError
 		cve  *tls.CertificateVerificationError
@@ -672,6 +673,12 @@ func (s *session) diagnose(err error) *Error {
 		}
 	case errors.As(err, &pe):
 		e.Kind, e.Detail = KindProtocol, pe.Error()
+	case errors.As(err, &str):
+		te := s.scrubbed(str.reply)
+		e.Kind, e.Reply, e.Err = KindTLSUnavailable, parseReply(te), te
+		e.Detail = "the server offered STARTTLS, then refused it"
+	case errors.Is(err, errCleartextAfterSTARTTLS):
+		e.Kind, e.Detail = KindTLSUnavailable, err.Error()
 	case errors.As(err, &te):
 		te = s.scrubbed(te)
 		e.Err = te
@@ -696,6 +703,9 @@ func (s *session) diagnose(err error) *Error {
 	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
 		e.Kind = KindTLSCertificate
 		e.Detail = "the server's certificate is not trusted: " + certReason(err)
+	case s.stage == StageTLS && isTLSVersionError(err):
+		e.Kind = KindTLSVersion
+		e.Detail = "the server offers only TLS 1.0 or 1.1, too old to be safe; Postcard needs TLS 1.2 or later"
 	case s.stage == StageConnect && errors.Is(err, syscall.ECONNREFUSED):
 		e.Kind, e.Detail = KindConnectRefused, fmt.Sprintf("nothing accepts connections on %s port %d", s.a.Host, s.a.Port)
 	case s.stage == StageConnect && (errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)):
@@ -733,6 +743,14 @@ func (s *session) diagnose(err error) *Error {
 // scrubbed is te as it may be kept: without the password, and printable.
 func (s *session) scrubbed(te *textproto.Error) *textproto.Error {
 	return &textproto.Error{Code: te.Code, Msg: s.visible(te.Msg)}
+}
+
+// isTLSVersionError reports whether err is a handshake that failed because
+// the server speaks only a version of TLS older than 1.2. crypto/tls says so
+// only in words.
+func isTLSVersionError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "unsupported protocol version") || strings.Contains(msg, "protocol version not supported")
 }
 
 func isTimeout(err error) bool {

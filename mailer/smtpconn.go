@@ -192,6 +192,17 @@ func (c *smtpConn) extension(ext string) (bool, string) {
 	return ok, v
 }
 
+// startTLSRefused is a server that offered STARTTLS and then refused it.
+type startTLSRefused struct{ reply *textproto.Error }
+
+func (e *startTLSRefused) Error() string { return "the server refused STARTTLS: " + e.reply.Error() }
+func (e *startTLSRefused) Unwrap() error { return e.reply }
+
+// errCleartextAfterSTARTTLS is a server (or something on the path) that
+// sent more in the clear after agreeing to STARTTLS: what came would be
+// read as if it had come encrypted (CVE-2011-0411 and its kin).
+var errCleartextAfterSTARTTLS = errors.New("the server sent more in the clear after agreeing to STARTTLS; something on the network may be tampering with the connection")
+
 // startTLS asks for STARTTLS and, once the server agrees, returns the TLS
 // connection, not yet handshaken; the caller handshakes, then calls
 // secured.
@@ -204,7 +215,10 @@ func (c *smtpConn) startTLS(config *tls.Config) (*tls.Conn, error) {
 		return nil, err
 	}
 	if code != 220 {
-		return nil, &textproto.Error{Code: code, Msg: text}
+		return nil, &startTLSRefused{&textproto.Error{Code: code, Msg: text}}
+	}
+	if c.r.Buffered() > 0 {
+		return nil, errCleartextAfterSTARTTLS
 	}
 	return tls.Client(c.conn, config), nil
 }

@@ -71,7 +71,8 @@ Run "postcard <command> --help" for the options of a command.
 Exit codes follow sysexits: 0 ok, 64 usage, 65 invalid message, 68 host not
 found, 69 refused or unreachable, 70 refused by the server (or sent with no
 confirmation: look in Sent before retrying), 75 temporary, trying again may
-work, 76 TLS, 77 authentication, 78 configuration or keychain.
+work, 76 TLS or a server breaking the protocol, 77 authentication, 78
+configuration or keychain.
 `
 
 // run runs postcard with args (without the program name) and returns the

@@ -19,7 +19,7 @@ const (
 	exitUnavailable = 69 // EX_UNAVAILABLE: nothing answered
 	exitSoftware    = 70 // EX_SOFTWARE: refused by the server, or anything else
 	exitTempFail    = 75 // EX_TEMPFAIL: trying again later may work
-	exitProtocol    = 76 // EX_PROTOCOL: the connection could not be secured
+	exitProtocol    = 76 // EX_PROTOCOL: the connection could not be secured, or the server broke the protocol
 	exitNoPerm      = 77 // EX_NOPERM: the login was refused
 	exitConfig      = 78 // EX_CONFIG: the account or the keychain needs fixing
 )
@@ -67,7 +67,7 @@ func exitCode(err error) int {
 			return exitSoftware
 		}
 		return exitTempFail
-	case mailer.KindTLSMode, mailer.KindTLSCertificate, mailer.KindTLSUnavailable:
+	case mailer.KindTLSMode, mailer.KindTLSCertificate, mailer.KindTLSUnavailable, mailer.KindTLSVersion, mailer.KindProtocol:
 		return exitProtocol
 	case mailer.KindAuth:
 		return exitNoPerm

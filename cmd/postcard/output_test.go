@@ -44,6 +44,8 @@ func TestExitCode(t *testing.T) {
 		{"tls mode", &mailer.Error{Kind: mailer.KindTLSMode, Stage: mailer.StageTLS}, 76},
 		{"tls certificate", &mailer.Error{Kind: mailer.KindTLSCertificate, Stage: mailer.StageTLS}, 76},
 		{"tls unavailable", &mailer.Error{Kind: mailer.KindTLSUnavailable, Stage: mailer.StageTLS}, 76},
+		{"tls too old", &mailer.Error{Kind: mailer.KindTLSVersion, Stage: mailer.StageTLS}, 76},
+		{"protocol", &mailer.Error{Kind: mailer.KindProtocol, Stage: mailer.StageGreeting}, 76},
 		{"auth", &mailer.Error{Kind: mailer.KindAuth, Stage: mailer.StageLogin, Reply: reply(535, "5.7.8", "authentication failed")}, 77},
 		{"invalid account", &mailer.Error{Kind: mailer.KindInvalidAccount, Stage: mailer.StageValidate}, 78},
 		{"keychain", &mailer.Error{Kind: mailer.KindKeychain, Stage: mailer.StageKeychain, Err: mailer.ErrPasswordNotFound}, 78},
