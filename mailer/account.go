@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -84,6 +85,7 @@ const (
 	SettingIMAPHost    Setting = "imap-host"
 	SettingIMAPPort    Setting = "imap-port"
 	SettingIMAPSec     Setting = "imap-security"
+	SettingContactsURL Setting = "contacts-url"
 )
 
 // Account is where and as whom to send. It holds no password: that lives in
@@ -110,6 +112,90 @@ type Account struct {
 	IMAPSecurity Security `json:"imap_security,omitempty"`
 	// NoSentCopy turns the copy in the Sent folder off.
 	NoSentCopy bool `json:"no_sent_copy,omitempty"`
+
+	// ContactsURL is the CardDAV server the contacts are read from, for
+	// suggestions, with the same username and password. Empty means
+	// iCloud's (ICloudContactsURL) when sending through iCloud, and none
+	// otherwise, as for IMAPHost.
+	ContactsURL string `json:"contacts_url,omitempty"`
+	// NoContacts turns reading the contacts off.
+	NoContacts bool `json:"no_contacts,omitempty"`
+}
+
+// ICloudContactsURL is iCloud Contacts' CardDAV server. It sends each
+// account on to a server of its own (pNN-contacts.icloud.com).
+const ICloudContactsURL = "https://contacts.icloud.com"
+
+// CardDAVAccount is where the contacts are read from. It holds no
+// password: the one of the sending account is used.
+type CardDAVAccount struct {
+	// URL is the server's https URL: its root, the context path of its
+	// CardDAV service, or an address book.
+	URL string `json:"url"`
+	// Username is the login, for iCloud the full address, as for sending.
+	Username string `json:"username"`
+}
+
+// Validate checks the URL (https only, no login inside it) and the
+// username. Its errors are *Error of KindInvalidAccount.
+func (c CardDAVAccount) Validate() error {
+	if err := checkContactsURL(c.URL); err != nil {
+		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Setting: SettingContactsURL, Protocol: ProtocolCardDAV, Detail: err.Error()}
+	}
+	switch {
+	case strings.TrimSpace(c.Username) == "":
+		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Setting: SettingUsername, Protocol: ProtocolCardDAV,
+			Detail: "username is empty: use your full iCloud address, like name@icloud.com"}
+	case hasCRLF(c.Username):
+		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Setting: SettingUsername, Protocol: ProtocolCardDAV,
+			Detail: "username contains a line break"}
+	}
+	return nil
+}
+
+// Contacts returns where the contacts are read from, and false when they
+// are not: turned off, or no CardDAV server for a provider other than
+// iCloud (the password never goes to a server the user did not name).
+func (a Account) Contacts() (CardDAVAccount, bool) {
+	if a.NoContacts {
+		return CardDAVAccount{}, false
+	}
+	u := strings.TrimSpace(a.ContactsURL)
+	if u == "" {
+		if !a.IsICloud() {
+			return CardDAVAccount{}, false
+		}
+		u = ICloudContactsURL
+	}
+	return CardDAVAccount{URL: u, Username: strings.TrimSpace(a.Username)}, true
+}
+
+// checkContactsURL accepts an absolute https URL with a host and no login,
+// query or fragment.
+func checkContactsURL(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return errors.New("contacts server is empty (iCloud's is " + ICloudContactsURL + ")")
+	}
+	if strings.ContainsAny(s, " \t\r\n") {
+		return fmt.Errorf("contacts server %q contains a space or a line break", s)
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.Opaque != "":
+		return fmt.Errorf("contacts server %q is not a URL like %s", s, ICloudContactsURL)
+	case !strings.EqualFold(u.Scheme, "https"):
+		return fmt.Errorf("contacts server %q does not start with https://: Postcard sends the password over https only", s)
+	case u.User != nil:
+		return fmt.Errorf("contacts server %q holds a login: the username and password are the account's", u.Redacted())
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("contacts server %q has a query or fragment", s)
+	case u.Port() != "":
+		if n, err := strconv.Atoi(u.Port()); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("contacts server %q has a port that is not a number from 1 to 65535", s)
+		}
+	}
+	return nil
 }
 
 // SentCopy returns where the copy of a message sent is filed, and false
@@ -167,7 +253,7 @@ func netJoin(host string, port int) string {
 // *Error of KindInvalidAccount, with Setting naming the field.
 func (a Account) Validate() error {
 	for _, f := range []Setting{SettingHost, SettingPort, SettingSecurity, SettingUsername, SettingFrom, SettingDisplayName,
-		SettingIMAPHost, SettingIMAPPort, SettingIMAPSec} {
+		SettingIMAPHost, SettingIMAPPort, SettingIMAPSec, SettingContactsURL} {
 		if err := a.ValidateSetting(f); err != nil {
 			return err
 		}
@@ -232,6 +318,12 @@ func (a Account) ValidateSetting(f Setting) error {
 	case SettingIMAPSec:
 		if a.IMAPSecurity != "" && a.IMAPSecurity != StartTLS && a.IMAPSecurity != ImplicitTLS {
 			return bad("IMAP security %q is not starttls or ssl", a.IMAPSecurity)
+		}
+	case SettingContactsURL:
+		if strings.TrimSpace(a.ContactsURL) != "" {
+			if err := checkContactsURL(a.ContactsURL); err != nil {
+				return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Setting: f, Protocol: ProtocolCardDAV, Detail: err.Error()}
+			}
 		}
 	}
 	return nil

@@ -62,6 +62,11 @@ const (
 	StageFolder Stage = "folder" // finding the Sent folder
 	StageSearch Stage = "search" // looking for the message in it
 	StageAppend Stage = "append" // APPEND and the upload of the copy
+
+	// Reading the contacts over CardDAV, after StageLogin (the first
+	// request that carries the login).
+	StageDiscover Stage = "discover" // finding the address books
+	StageCards    Stage = "cards"    // reading the cards
 )
 
 // Reply is an SMTP server reply.
@@ -103,7 +108,8 @@ type Error struct {
 	// of the account's (KindInvalidAccount); see also Error.Fix.
 	Setting Setting
 	// Protocol is the service the failure came from: "" for sending
-	// (SMTP), ProtocolIMAP for the copy in the Sent folder.
+	// (SMTP), ProtocolIMAP for the copy in the Sent folder,
+	// ProtocolCardDAV for reading the contacts.
 	Protocol Protocol
 	// Detail says in a few words what went wrong, naming the bad input; it
 	// is the part of Error() after the stage.
@@ -152,6 +158,12 @@ func (e *Error) Hint() string {
 		}
 		return "The message was sent; only its copy in the Sent folder was not saved. " + text
 	}
+	if e.Protocol == ProtocolCardDAV {
+		if t, ok := cardDAVHints[e.Kind]; ok {
+			return t
+		}
+		return h.Text
+	}
 	if e.Kind == KindRecipientRejected && len(e.Rejected) > 0 {
 		return fmt.Sprintf("The server refused %s. %s", strings.Join(e.Rejected, ", "), h.Text)
 	}
@@ -183,6 +195,24 @@ var imapHints = map[Kind]string{
 	KindConnectionLost: "The connection to the IMAP server was lost. Postcard tries again later; the copy is never filed twice.",
 	KindTimeout:        "The IMAP server stopped answering. Postcard tries again later; the copy is never filed twice.",
 	KindUnknown:        "The details below say what the IMAP server or the system reported. Try again from the Sent list.",
+}
+
+// cardDAVHints replace the sending hints for a failure to read the
+// contacts: nothing was sent, and the contacts saved before still serve.
+var cardDAVHints = map[Kind]string{
+	KindAuth:           "The contacts server refused the username or password. iCloud Contacts takes the same full iCloud address and app-specific password as sending; another CardDAV server must accept that login too. Suggestions from the contacts saved before still work.",
+	KindTLSCertificate: "The contacts server's certificate is not valid for this host, so the connection was stopped before the password was sent. Check the contacts server (iCloud's is https://contacts.icloud.com); on a corporate or public network, something may be intercepting the connection.",
+	KindTLSUnavailable: "The contacts server, or a server it sent Postcard on to, does not speak https, so Postcard did not send your password. Use an https:// address for the contacts server.",
+	KindConnectTimeout: "The contacts server did not answer; your network may block it. Try again later; suggestions from the contacts saved before still work.",
+	KindConnectRefused: "Nothing answered at the contacts server's address. Check the contacts server (iCloud's is https://contacts.icloud.com).",
+	KindDNS:            "The contacts server's name was not found. Check the contacts server (iCloud's is https://contacts.icloud.com) and your internet connection; suggestions from the contacts saved before still work.",
+	KindTemporary:      "The contacts server could not answer right now. Try again in a few minutes; suggestions from the contacts saved before still work.",
+	KindConnectionLost: "The connection to the contacts server was lost. Try again; suggestions from the contacts saved before still work.",
+	KindTimeout:        "The contacts server stopped answering. Try again later; suggestions from the contacts saved before still work.",
+	KindCancelled:      "The sync of the contacts was cancelled; the contacts saved before are kept.",
+	KindTooLarge:       "The address book is larger than Postcard reads. Export the contacts you write to as a .vcf file and import that instead.",
+	KindInvalidAccount: "The contacts server must be an https:// address, like https://contacts.icloud.com, without a login in it; the username and password are the account's.",
+	KindUnknown:        "The details below say what the contacts server or the system reported. Check the contacts server (iCloud's is https://contacts.icloud.com), then try again.",
 }
 
 // MaybeDelivered reports whether the server may have the message although
@@ -241,6 +271,15 @@ func (e *Error) Fix() Setting {
 			return SettingIMAPPort
 		case KindTLSMode:
 			return SettingIMAPSec
+		}
+		return ""
+	}
+	if e.Protocol == ProtocolCardDAV {
+		switch e.Kind {
+		case KindAuth, KindKeychain:
+			return SettingPassword
+		case KindDNS, KindConnectRefused, KindConnectTimeout, KindTLSCertificate, KindTLSUnavailable:
+			return SettingContactsURL
 		}
 		return ""
 	}

@@ -1,0 +1,191 @@
+package contacts
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/postcard-mail/postcard/mailer"
+)
+
+// fail turns err, which happened at the current stage, into the
+// *mailer.Error Sync returns, reports the stage as failed, and returns it.
+func (s *session) fail(err error) error {
+	e := s.diagnose(err)
+	e.Protocol = mailer.ProtocolCardDAV
+	e.Detail = s.scrub(e.Detail)
+	if s.c.OnStage != nil {
+		s.c.OnStage(mailer.StageResult{Stage: e.Stage, OK: false, Detail: e.Detail})
+	}
+	return e
+}
+
+// diagnose says what kind of failure err is, and where it happened. It
+// knows the same network and TLS cases as the mailer's own diagnosis,
+// worded for the contacts server.
+func (s *session) diagnose(err error) *mailer.Error {
+	var (
+		me  *mailer.Error
+		se  *statusError
+		ie  *insecureError
+		tle *tooLargeError
+		te  *transportError
+		re  *readError
+		xe  *xml.SyntaxError
+	)
+	if errors.As(err, &me) {
+		c := *me
+		if c.Stage == "" {
+			c.Stage = s.stage
+		}
+		return &c
+	}
+	e := &mailer.Error{Stage: s.stage, Err: err}
+	switch {
+	case errors.Is(s.parent.Err(), context.Canceled):
+		e.Kind, e.Detail = mailer.KindCancelled, "cancelled"
+		return e
+	case s.parent.Err() != nil:
+		e.Kind, e.Detail = mailer.KindTimeout, "the time allowed ran out"
+		return e
+	case errors.Is(s.ctx.Err(), context.DeadlineExceeded):
+		e.Kind, e.Detail = mailer.KindTimeout, fmt.Sprintf("the sync did not finish within %s", s.c.timeout())
+		return e
+	case errors.As(err, &se):
+		return s.statusKind(e, se)
+	case errors.As(err, &ie):
+		e.Kind, e.Stage, e.Detail = mailer.KindTLSUnavailable, mailer.StageTLS, ie.Error()
+		return e
+	case errors.As(err, &tle):
+		e.Kind = mailer.KindTooLarge
+		e.Detail = fmt.Sprintf("the server sent more than %d MB in one answer (or for one card); reading stopped there", tle.limit>>20)
+		return e
+	case errors.As(err, &re) && re.idled:
+		e.Kind, e.Detail = mailer.KindTimeout, fmt.Sprintf("the server sent nothing for %s in the middle of an answer", re.idle)
+		return e
+	case errors.As(err, &xe), errors.Is(err, errNotMultistatus):
+		e.Kind, e.Detail = mailer.KindUnknown, "the server's answer is not CardDAV: "+err.Error()
+		return e
+	}
+
+	// A failure of the network or of TLS: where it happened says much.
+	var t traceState
+	inBody := errors.As(err, &re)
+	if errors.As(err, &te) {
+		t = te.trace
+	} else {
+		t.gotConn = true
+	}
+	stage := s.stage
+	switch {
+	case inBody || t.gotConn:
+	case t.tlsStarted && !t.tlsDone:
+		stage = mailer.StageTLS
+	case t.connectStarted:
+		stage = mailer.StageConnect
+	case t.dnsStarted:
+		stage = mailer.StageResolve
+	default:
+		stage = mailer.StageConnect
+	}
+	e.Stage = stage
+	host := s.base.Hostname()
+	var (
+		dnsE *net.DNSError
+		rhe  tls.RecordHeaderError
+		cve  *tls.CertificateVerificationError
+		uae  x509.UnknownAuthorityError
+		he   x509.HostnameError
+		cie  x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &dnsE):
+		e.Kind, e.Stage = mailer.KindDNS, mailer.StageResolve
+		e.Detail = fmt.Sprintf("host %q not found", dnsE.Name)
+		if dnsE.IsTimeout {
+			e.Detail = fmt.Sprintf("looking up %s timed out", dnsE.Name)
+		}
+	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &rhe):
+		e.Kind, e.Stage = mailer.KindTLSUnavailable, mailer.StageTLS
+		e.Detail = "the server answered without encryption (plain http), so the password was not sent"
+	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
+		e.Kind, e.Stage = mailer.KindTLSCertificate, mailer.StageTLS
+		e.Detail = "the server's certificate is not trusted: " + certReason(err)
+	case stage == mailer.StageConnect && errors.Is(err, syscall.ECONNREFUSED):
+		e.Kind, e.Detail = mailer.KindConnectRefused, fmt.Sprintf("nothing accepts connections at %s", s.base.Host)
+	case stage == mailer.StageConnect && (errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)):
+		e.Kind, e.Detail = mailer.KindConnectRefused, fmt.Sprintf("%s is unreachable from this network", host)
+	case stage == mailer.StageConnect && isTimeout(err):
+		e.Kind, e.Detail = mailer.KindConnectTimeout, fmt.Sprintf("no answer from %s within %s", s.base.Host, s.c.connectTimeout())
+	case isTimeout(err):
+		e.Kind, e.Detail = mailer.KindTimeout, fmt.Sprintf("no answer from the server within %s", s.c.replyTimeout())
+	case isConnLost(err):
+		e.Kind, e.Detail = mailer.KindConnectionLost, "the server closed the connection"
+	default:
+		e.Kind, e.Detail = mailer.KindUnknown, err.Error()
+	}
+	return e
+}
+
+// statusKind classifies an HTTP status: 401 is the login, 5xx and 429 may
+// pass, anything else says the URL is not what was expected.
+func (s *session) statusKind(e *mailer.Error, se *statusError) *mailer.Error {
+	e.Detail = se.Error()
+	switch {
+	case se.code == http.StatusUnauthorized:
+		e.Kind, e.Stage = mailer.KindAuth, mailer.StageLogin
+		e.Detail = fmt.Sprintf("the server refused the login of %s (%s)", s.user, se.status)
+	case se.code >= 500 || se.code == http.StatusTooManyRequests:
+		e.Kind = mailer.KindTemporary
+		if se.retryAfter != "" {
+			e.Detail += "; it asks to try again after " + se.retryAfter + " s"
+		}
+	default:
+		e.Kind = mailer.KindUnknown
+	}
+	return e
+}
+
+// scrub removes the password from text that came from the server.
+func (s *session) scrub(text string) string {
+	if s.pw != "" {
+		text = strings.ReplaceAll(text, s.pw, "********")
+	}
+	return text
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+}
+
+func isConnLost(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
+}
+
+func certReason(err error) string {
+	var (
+		uae x509.UnknownAuthorityError
+		he  x509.HostnameError
+		cie x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &he):
+		return "it is for another host (" + he.Error() + ")"
+	case errors.As(err, &uae):
+		return "it is signed by an unknown authority"
+	case errors.As(err, &cie):
+		return cie.Error()
+	}
+	return err.Error()
+}
