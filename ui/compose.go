@@ -288,6 +288,7 @@ func (p *composePane) edit(h *store.Handle, d Draft) {
 	}
 	p.saver = p.newSaver(h)
 	p.setDraft(d)
+	p.w.setTitle(d.Subject)
 	p.failure.Hide()
 	say(p.note, widget.MediumImportance, "")
 	p.statLater(p.pendingPaths())

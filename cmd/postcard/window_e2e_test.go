@@ -418,7 +418,9 @@ func (x *xvfb) startPostcard(t *testing.T, env *e2eEnv) *windowApp {
 func (a *windowApp) waitWindow(t *testing.T) string {
 	t.Helper()
 	start := time.Now()
-	ids, err := a.x.WaitWindow("Postcard", 30*time.Second, a.done)
+	// The title is "Postcard", or "Postcard · Subject" with a draft open.
+	out, err := a.x.Command(30*time.Second, a.done, "xdotool", "search", "--sync", "--onlyvisible", "--name", `^Postcard( · .*)?$`)
+	ids := strings.Fields(out)
 	if err != nil {
 		t.Fatalf("waiting for the window: %v", err)
 	}
@@ -488,6 +490,9 @@ func (a *windowApp) waitNoDraft(t *testing.T) {
 }
 
 func draftJSON(d ui.Draft) string {
+	if len(d.Body) > 400 {
+		d.Body = fmt.Sprintf("%s… (%d bytes, %d lines)", d.Body[:300], len(d.Body), strings.Count(d.Body, "\n"))
+	}
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // show <bob@example.org> as typed
