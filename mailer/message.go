@@ -1,15 +1,19 @@
 package mailer
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/mail"
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -162,13 +166,20 @@ func Prepare(a Account, m Message) (*Prepared, error) {
 	if len(replyTo) > 0 {
 		msg.ReplyToMailAddress(replyTo...)
 	}
-	msg.Subject(m.Subject)
+	if folded, ok := foldedSubject(m.Subject); ok {
+		msg.SetGenHeaderPreformatted(gomail.HeaderSubject, folded)
+	} else {
+		msg.Subject(m.Subject)
+	}
 	p.Date = time.Now().Truncate(time.Second)
 	msg.SetDateWithValue(p.Date)
 	msg.SetMessageIDWithValue(p.MessageID)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
 	if err := p.encode(msg, m.Attachments, sizes); err != nil {
 		return nil, bad("encoding the message: %v", err)
+	}
+	if field, n := longHeaderLine(p.parts[0]); n > 0 {
+		return nil, bad("the %s header would have a line of %d characters, more than the %d mail allows: shorten the address or name in it", field, n, maxHeaderLine)
 	}
 	if p.Size > MaxMessageBytes {
 		return nil, tooLarge(p.Size, false)
@@ -348,4 +359,58 @@ func isDotAtom(s string) bool {
 		}
 	}
 	return true
+}
+
+// maxHeaderLine is the longest line RFC 5322 (section 2.1.1) allows in a
+// header, without its CRLF.
+const maxHeaderLine = 998
+
+// foldedSubject returns the Subject header's value as RFC 2047 encoded-words
+// on lines of at most 78 characters, and true, for a subject with a word
+// too long to fold at its spaces: go-mail folds only there, and leaves
+// ASCII unencoded, so a long URL or 100,000 characters without a space
+// went out as one line. A subject go-mail can fold gets false.
+func foldedSubject(s string) (string, bool) {
+	long := false
+	for _, w := range strings.Fields(mime.QEncoding.Encode("UTF-8", s)) {
+		if len(w) > 76-len("Subject: ") {
+			long = true
+			break
+		}
+	}
+	if !long {
+		return "", false
+	}
+	// 39 bytes are 52 base64 characters, 64 with "=?UTF-8?B?" and "?=":
+	// 73 with "Subject: " on the first line. Whitespace between
+	// encoded-words is dropped when they are decoded (RFC 2047 section
+	// 6.2), so the pieces join up exactly.
+	const piece = 39
+	var words []string
+	for len(s) > 0 {
+		n := min(piece, len(s))
+		for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+			n-- // never split a character
+		}
+		words = append(words, "=?UTF-8?B?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, "\r\n "), true
+}
+
+// longHeaderLine returns the field and length of the first line of header
+// longer than maxHeaderLine, or "" and 0: what go-mail cannot fold, such as
+// an address or a display name without spaces longer than a line.
+func longHeaderLine(header []byte) (field string, n int) {
+	header, _, _ = bytes.Cut(header, []byte("\r\n\r\n"))
+	for _, line := range bytes.Split(header, []byte("\r\n")) {
+		if len(line) > 0 && line[0] != ' ' && line[0] != '\t' {
+			name, _, _ := bytes.Cut(line, []byte(":"))
+			field = string(name)
+		}
+		if len(line) > maxHeaderLine {
+			return field, len(line)
+		}
+	}
+	return "", 0
 }

@@ -400,6 +400,50 @@ func TestPrepare_Headers(t *testing.T) {
 	}
 }
 
+// A subject with a word too long to fold at its spaces (a long URL, or
+// 100,000 characters without a space) is encoded and folded onto short
+// lines, and decodes back to itself; what cannot be folded (an address
+// longer than a line) is refused, naming the header.
+func TestPrepare_LongHeaders(t *testing.T) {
+	for _, subject := range []string{
+		strings.Repeat("x", 100_000),
+		"see https://example.org/" + strings.Repeat("a1b2", 30) + " today",
+		strings.Repeat("Grüße", 5_000),
+		strings.Repeat("👋", 1_000) + " and " + strings.Repeat("z", 200),
+	} {
+		p, err := Prepare(testAccount(), Message{To: []string{"bob@y.org"}, Subject: subject, Body: "hi\n"})
+		if err != nil {
+			t.Fatalf("subject of %d bytes: %v", len(subject), err)
+		}
+		header, body := encode(t, p)
+		for _, line := range strings.Split(header, "\r\n") {
+			if len(line) > 78 {
+				t.Fatalf("subject of %d bytes: a header line of %d characters: %.100q", len(subject), len(line), line)
+			}
+		}
+		msg, err := mail.ReadMessage(strings.NewReader(header + "\r\n" + body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dec mime.WordDecoder
+		if got, err := dec.DecodeHeader(msg.Header.Get("Subject")); err != nil || got != subject {
+			t.Errorf("subject of %d bytes decodes to %d bytes (%v)", len(subject), len(got), err)
+		}
+	}
+
+	long := strings.Repeat("a", 1_000) + "@example.org"
+	for _, m := range []Message{
+		{To: []string{long}, Subject: "hi"},
+		{To: []string{"bob@y.org"}, Cc: []string{strings.Repeat("N", 1_200) + " <c@y.org>"}, Subject: "hi"},
+	} {
+		_, err := Prepare(testAccount(), m)
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != KindInvalidMessage || !strings.Contains(e.Detail, "998") {
+			t.Errorf("Prepare(%.40q…) = %v, want invalid-message naming the 998 limit", m.To[0], err)
+		}
+	}
+}
+
 func TestPrepare_MessageIDInFromDomain(t *testing.T) {
 	tests := []struct {
 		name    string
