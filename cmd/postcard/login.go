@@ -13,7 +13,7 @@ import (
 	"github.com/postcard-mail/postcard/mailer"
 )
 
-const loginSynopsis = "postcard login [--host H] [--port N] [--security starttls|ssl] [--username U] [--from A] [--name DISPLAYNAME] [--imap-host H] [--imap-port N] [--imap-security ssl|starttls] [--no-sent-copy | --sent-copy] [--password-stdin] [--no-verify] [--json]"
+const loginSynopsis = "postcard login [--host H] [--port N] [--security starttls|ssl] [--username U] [--from A] [--name DISPLAYNAME] [--imap-host H] [--imap-port N] [--imap-security ssl|starttls] [--no-sent-copy | --sent-copy] [--contacts-url URL] [--no-contacts | --contacts] [--password-stdin] [--no-verify] [--json]"
 
 type loginOptions struct {
 	server        serverFlags
@@ -21,6 +21,7 @@ type loginOptions struct {
 	from          *string
 	name          *string
 	imap          imapFlags
+	contacts      contactsFlags
 	passwordStdin bool
 	noVerify      bool
 	json          bool
@@ -34,6 +35,7 @@ func parseLogin(args []string) (loginOptions, error) {
 	from := fs.String("from", "", "sender `address` when it is not the username: an alias or custom-domain address (\"\" to clear)")
 	name := fs.String("name", "", "display `name` shown to recipients (\"\" to clear)")
 	o.imap.register(fs)
+	o.contacts.register(fs)
 	fs.BoolVar(&o.passwordStdin, "password-stdin", false, "read the app-specific password from the first line of standard input")
 	fs.BoolVar(&o.noVerify, "no-verify", false, "save without signing in to the server first")
 	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
@@ -72,7 +74,7 @@ func (o loginOptions) account(base mailer.Account) mailer.Account {
 	if o.name != nil {
 		a.DisplayName = strings.TrimSpace(*o.name)
 	}
-	return o.imap.apply(a)
+	return o.contacts.apply(o.imap.apply(a))
 }
 
 func (c *command) login(ctx context.Context, args []string) int {

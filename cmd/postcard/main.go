@@ -63,6 +63,7 @@ Usage:
   postcard send            send a message (--queue: through the Outbox)
   postcard outbox          list the Outbox; outbox send, outbox delete ID
   postcard sent            list the messages sent
+  postcard contacts QUERY  search the contacts; contacts sync, contacts import FILE.vcf
   postcard logout          remove the password from the keychain
   postcard version         print the version
   postcard help [command]  show help for a command
@@ -95,6 +96,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return c.outbox(ctx, rest)
 	case "sent":
 		return c.sent(rest)
+	case "contacts":
+		return c.contactsCmd(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		return c.help(rest)
 	case "version", "-version", "--version":
@@ -114,7 +117,7 @@ func (c *command) help(args []string) int {
 		return exitOK
 	}
 	switch args[0] {
-	case "login", "check", "send", "logout", "version", "outbox", "sent":
+	case "login", "check", "send", "logout", "version", "outbox", "sent", "contacts":
 		return c.run(context.Background(), []string{args[0], "--help"})
 	}
 	return newOutput(c, false).fail(usageErrorf("", "unknown command %q", args[0]))
