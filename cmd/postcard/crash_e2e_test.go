@@ -42,12 +42,14 @@ func TestCrash_KilledWhileSendingTheOutbox(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 
 	// The server takes a moment to answer the final dot, so that kills
-	// land between the upload and the server's yes too.
+	// land between the upload and the server's yes too. Its sessions run
+	// on their own goroutines, with a generator of their own.
 	var mu sync.Mutex
+	srvRng := rand.New(rand.NewPCG(seed^0x5bd1e995, seed))
 	delay := func() time.Duration {
 		mu.Lock()
 		defer mu.Unlock()
-		return time.Duration(rng.IntN(4000)) * time.Microsecond
+		return time.Duration(srvRng.IntN(4000)) * time.Microsecond
 	}
 	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS, OnData: func([]byte) *smtp.SMTPError {
 		time.Sleep(delay())
