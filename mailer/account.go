@@ -86,6 +86,7 @@ const (
 	SettingIMAPPort    Setting = "imap-port"
 	SettingIMAPSec     Setting = "imap-security"
 	SettingContactsURL Setting = "contacts-url"
+	SettingAliases     Setting = "aliases"
 )
 
 // Account is where and as whom to send. It holds no password: that lives in
@@ -101,6 +102,12 @@ type Account struct {
 	From string `json:"from,omitempty"`
 	// DisplayName is shown to recipients next to the From address.
 	DisplayName string `json:"display_name,omitempty"`
+	// Signature goes under the messages sent from the From address.
+	Signature string `json:"signature,omitempty"`
+	// Aliases are the account's other addresses: iCloud aliases and the
+	// custom-domain addresses of iCloud+, each with its own name and
+	// signature. The login stays Username.
+	Aliases []Identity `json:"aliases,omitempty"`
 
 	// The IMAP server where a copy of each message sent is filed, in the
 	// Sent folder, with the same username and password. An empty host
@@ -120,6 +127,54 @@ type Account struct {
 	ContactsURL string `json:"contacts_url,omitempty"`
 	// NoContacts turns reading the contacts off.
 	NoContacts bool `json:"no_contacts,omitempty"`
+}
+
+// Identity is an address the account sends from, with the name recipients
+// see and the signature that goes under the messages.
+type Identity struct {
+	Address   string `json:"address"`
+	Name      string `json:"name,omitempty"`
+	Signature string `json:"signature,omitempty"`
+}
+
+// String is the identity as a From line shows it: "Ann <ann@icloud.com>".
+func (id Identity) String() string {
+	if id.Name == "" {
+		return id.Address
+	}
+	return id.Name + " <" + id.Address + ">"
+}
+
+// MaxSignature bounds a signature: a few lines, not a document.
+const MaxSignature = 4 << 10
+
+// Identities lists the addresses the account sends from, the default (From,
+// or else Username) first, then the aliases, each once.
+func (a Account) Identities() []Identity {
+	out := []Identity{{Address: a.FromAddress(), Name: strings.TrimSpace(a.DisplayName), Signature: a.Signature}}
+	seen := map[string]bool{strings.ToLower(out[0].Address): true}
+	for _, id := range a.Aliases {
+		addr := strings.TrimSpace(id.Address)
+		if addr == "" || seen[strings.ToLower(addr)] {
+			continue
+		}
+		seen[strings.ToLower(addr)] = true
+		id.Address, id.Name = addr, strings.TrimSpace(id.Name)
+		out = append(out, id)
+	}
+	return out
+}
+
+// Identity returns the identity of address addr, or the default one when
+// addr is empty or not one of the account's.
+func (a Account) Identity(addr string) Identity {
+	ids := a.Identities()
+	for _, id := range ids {
+		if strings.EqualFold(id.Address, strings.TrimSpace(addr)) {
+			return id
+		}
+	}
+	return ids[0]
 }
 
 // ICloudContactsURL is iCloud Contacts' CardDAV server. It sends each
@@ -253,7 +308,7 @@ func netJoin(host string, port int) string {
 // *Error of KindInvalidAccount, with Setting naming the field.
 func (a Account) Validate() error {
 	for _, f := range []Setting{SettingHost, SettingPort, SettingSecurity, SettingUsername, SettingFrom, SettingDisplayName,
-		SettingIMAPHost, SettingIMAPPort, SettingIMAPSec, SettingContactsURL} {
+		SettingIMAPHost, SettingIMAPPort, SettingIMAPSec, SettingContactsURL, SettingAliases} {
 		if err := a.ValidateSetting(f); err != nil {
 			return err
 		}
@@ -306,6 +361,24 @@ func (a Account) ValidateSetting(f Setting) error {
 	case SettingDisplayName:
 		if hasCRLF(a.DisplayName) {
 			return bad("display name contains a line break")
+		}
+		if len(a.Signature) > MaxSignature {
+			return bad("the signature is %d bytes; at most %d", len(a.Signature), MaxSignature)
+		}
+	case SettingAliases:
+		if len(a.Aliases) > 100 {
+			return bad("%d aliases; at most 100", len(a.Aliases))
+		}
+		for _, id := range a.Aliases {
+			if _, err := parseBareAddress(id.Address); err != nil {
+				return bad("alias %q is not a valid email address", id.Address)
+			}
+			if hasCRLF(id.Name) {
+				return bad("the name of alias %s contains a line break", id.Address)
+			}
+			if len(id.Signature) > MaxSignature {
+				return bad("the signature of alias %s is %d bytes; at most %d", id.Address, len(id.Signature), MaxSignature)
+			}
 		}
 	case SettingIMAPHost:
 		if host := strings.TrimSpace(a.IMAPHost); strings.ContainsAny(host, " \t\r\n/@") {

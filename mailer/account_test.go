@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -155,7 +156,7 @@ func TestSaveAccount_RoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoadAccount = %+v, want %+v", got, want)
 	}
 
@@ -229,7 +230,7 @@ func TestLoadAccount_Missing(t *testing.T) {
 			if !errors.Is(err, ErrNoAccount) {
 				t.Errorf("LoadAccount error = %v, want ErrNoAccount", err)
 			}
-			if a != DefaultAccount() {
+			if !reflect.DeepEqual(a, DefaultAccount()) {
 				t.Errorf("LoadAccount = %+v, want DefaultAccount()", a)
 			}
 		})
@@ -263,7 +264,7 @@ func TestLoadAccount_File(t *testing.T) {
 			case tt.wantErr != "" && (err == nil || errors.Is(err, ErrNoAccount) || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Fatalf("LoadAccount error = %v, want one naming %s", err, tt.wantErr)
 			}
-			if a != tt.want {
+			if !reflect.DeepEqual(a, tt.want) {
 				t.Errorf("LoadAccount = %+v, want %+v", a, tt.want)
 			}
 		})
@@ -314,7 +315,7 @@ func TestConfigDir_XDG(t *testing.T) {
 		if err := SaveAccount(dir, a); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := LoadAccount(dir); err != nil || got != a {
+		if got, err := LoadAccount(dir); err != nil || !reflect.DeepEqual(got, a) {
 			t.Errorf("LoadAccount = %+v, %v; want %+v", got, err, a)
 		}
 	})
@@ -333,5 +334,34 @@ func TestAccount_Addr(t *testing.T) {
 		if got := tt.a.Addr(); got != tt.want {
 			t.Errorf("Addr() of %q = %q, want %q", tt.a.Host, got, tt.want)
 		}
+	}
+}
+
+func TestAccount_Identities(t *testing.T) {
+	a := Account{Host: ICloudHost, Port: 587, Security: StartTLS, Username: "ann@icloud.com", DisplayName: "Ann", Signature: "Ann\n",
+		Aliases: []Identity{{Address: "ann@example.org", Name: "Ann at work", Signature: "Ann, Example Org\n"}, {Address: "ANN@icloud.com"}, {Address: " "}}}
+	ids := a.Identities()
+	if len(ids) != 2 || ids[0].Address != "ann@icloud.com" || ids[1].Name != "Ann at work" {
+		t.Fatalf("Identities = %+v", ids)
+	}
+	if got := a.Identity("Ann@Example.org"); got.Signature != "Ann, Example Org\n" {
+		t.Errorf("Identity = %+v", got)
+	}
+	if got := a.Identity("stranger@example.com"); got.Address != "ann@icloud.com" {
+		t.Errorf("unknown address gave %+v", got)
+	}
+	p, err := Prepare(a, Message{From: "ann@example.org", To: []string{"bob@example.org"}, Subject: "s", Body: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	p.WriteTo(&buf)
+	if !strings.Contains(buf.String(), "From: \"Ann at work\" <ann@example.org>") {
+		t.Errorf("the alias's name is not in the From:\n%s", buf.String())
+	}
+	bad := a
+	bad.Aliases = []Identity{{Address: "not an address"}}
+	if err := bad.Validate(); KindOf(err) != KindInvalidAccount {
+		t.Errorf("Validate = %v", err)
 	}
 }

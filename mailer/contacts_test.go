@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -87,7 +88,7 @@ func TestAccount_ContactsSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := LoadAccount(dir)
-	if err != nil || got != a {
+	if err != nil || !reflect.DeepEqual(got, a) {
 		t.Errorf("LoadAccount = %+v, %v; want %+v", got, err, a)
 	}
 }

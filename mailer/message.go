@@ -153,7 +153,15 @@ func Prepare(a Account, m Message) (*Prepared, error) {
 
 	p.MessageID = newMessageID(fromAddr)
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithCharset(gomail.CharsetUTF8))
-	if err := msg.FromFormat(a.DisplayName, fromAddr); err != nil {
+	// The name recipients see is the one of the identity sent from.
+	fromName := a.Identity(fromAddr).Name
+	if !strings.EqualFold(a.Identity(fromAddr).Address, fromAddr) {
+		fromName = a.DisplayName
+	}
+	if hasCRLF(fromName) {
+		return nil, bad("display name contains a line break")
+	}
+	if err := msg.FromFormat(fromName, fromAddr); err != nil {
 		return nil, bad("from address %q: %v", fromAddr, err)
 	}
 	if len(lists["To"]) > 0 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -122,7 +123,7 @@ func TestLogin_NoVerifySavesAccountAndPassword(t *testing.T) {
 	}
 	want := mailer.DefaultAccount()
 	want.Username = "me@icloud.com"
-	if a != want {
+	if !reflect.DeepEqual(a, want) {
 		t.Errorf("saved %+v, want %+v", a, want)
 	}
 	if got := tc.store.m["postcard/me@icloud.com"]; got != "s3cret-pw" {
