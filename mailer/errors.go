@@ -359,7 +359,7 @@ var hints = []Hint{
 	{KindDNS, "The server's name was not found",
 		"Check the host name (iCloud's is smtp.mail.me.com) and your internet connection."},
 	{KindSenderRejected, "iCloud refused the From address",
-		"The From address must be your iCloud address, one of its aliases, or a custom-domain address of this account. Sign in with the primary iCloud address as the username."},
+		"The From address must be your iCloud address, one of its aliases, or a custom-domain address of this account. Pick another address in the From menu (add your aliases in Settings), and sign in with the primary iCloud address as the username."},
 	{KindRecipientRejected, "A recipient was refused",
 		"Nothing was sent to anyone. Correct or remove the refused addresses and send again."},
 	{KindRateLimited, "iCloud's sending limit was reached",
