@@ -28,7 +28,11 @@ import (
 type composePane struct {
 	w *window
 
-	from                 *widget.Label
+	// from is the From picker: the account's addresses, the default
+	// first; fromNote stands in for it while there is no account.
+	from                 *widget.Select
+	fromNote             *widget.Label
+	fromIDs              []mailer.Identity
 	to, cc, bcc          *addressEntry
 	toErr, ccErr, bccErr *widget.Label
 	subject              *widget.Entry
@@ -64,6 +68,10 @@ type composePane struct {
 	saver *autosaver
 	// lastErr is the failure shown, for the fix that lands on its field.
 	lastErr error
+	// signature is the signature in the body now (the chosen From's);
+	// startBody is what a new message started with, so that a message
+	// holding no more than its signature counts as empty.
+	signature, startBody string
 }
 
 // attachment is one file to send; size is read when it is added.
@@ -77,8 +85,9 @@ type attachment struct {
 func newComposePane(w *window) *composePane {
 	p := &composePane{w: w}
 
-	p.from = widget.NewLabel("")
-	p.from.Truncation = fyne.TextTruncateEllipsis
+	p.from = widget.NewSelect(nil, func(string) { p.fromChanged() })
+	p.fromNote = widget.NewLabel("")
+	p.fromNote.Truncation = fyne.TextTruncateEllipsis
 	p.to, p.toErr = p.addressField("Ann <ann@example.com>, bob@example.org")
 	p.cc, p.ccErr = p.addressField("")
 	p.bcc, p.bccErr = p.addressField("")
@@ -102,10 +111,10 @@ func newComposePane(w *window) *composePane {
 
 	// The header is built in Tab order: To, Cc, Bcc, Subject, then Body.
 	header := container.New(layout.NewFormLayout(),
-		fieldLabel("From"), p.from,
-		fieldLabel("To"), container.NewVBox(p.to, p.toErr),
-		fieldLabel("Cc"), container.NewVBox(p.cc, p.ccErr),
-		fieldLabel("Bcc"), container.NewVBox(p.bcc, p.bccErr),
+		fieldLabel("From"), container.NewStack(p.from, p.fromNote),
+		fieldLabel("To"), p.to.box(p.toErr),
+		fieldLabel("Cc"), p.cc.box(p.ccErr),
+		fieldLabel("Bcc"), p.bcc.box(p.bccErr),
 		fieldLabel("Subject"), p.subject,
 	)
 
@@ -155,6 +164,10 @@ func fieldLabel(s string) *widget.Label {
 func (p *composePane) addressField(placeholder string) (*addressEntry, *widget.Label) {
 	e := newAddressEntry()
 	e.SetPlaceHolder(placeholder)
+	e.suggest = newSuggester(p.w, e)
+	e.count = widget.NewLabel("")
+	e.count.Importance = widget.LowImportance
+	e.count.Hide()
 	e.Validator = func(s string) error {
 		_, err := mailer.ParseAddressList(s)
 		return err
@@ -175,6 +188,12 @@ func (p *composePane) addressField(placeholder string) (*addressEntry, *widget.L
 		if pause != nil {
 			pause.Stop()
 		}
+		if !p.loading && p.w.win.Canvas().Focused() == fyne.Focusable(e) {
+			e.suggest.typed(s)
+		}
+		n := countText(s, e)
+		e.count.SetText(n)
+		setVisible(e.count, n != "")
 		if msg.Visible() && e.Validator(s) == nil {
 			showError(msg, nil)
 		} else if !msg.Visible() || e.Validator(s) != nil {
@@ -189,11 +208,33 @@ func (p *composePane) addressField(placeholder string) (*addressEntry, *widget.L
 // field is checked.
 const addressPause = 1500 * time.Millisecond
 
-// addressEntry is an Entry that says when the focus leaves it.
+// addressEntry is a recipient field: an Entry that says when the focus
+// leaves it, completes addresses (see suggester) and says how many it
+// holds when they do not all show.
 type addressEntry struct {
 	widget.Entry
-	onLeft func()
+	onLeft  func()
+	suggest *suggester
+	count   *widget.Label
 }
+
+// box is the field as the form shows it: the entry with its count, the
+// suggestions under it, then its error.
+func (e *addressEntry) box(err *widget.Label) fyne.CanvasObject {
+	return container.NewVBox(container.NewBorder(nil, nil, nil, e.count, e), e.suggest.box, err)
+}
+
+// TypedKey gives the keys to the suggestions while they show.
+func (e *addressEntry) TypedKey(ev *fyne.KeyEvent) {
+	if e.suggest != nil && e.suggest.key(ev) {
+		return
+	}
+	e.Entry.TypedKey(ev)
+}
+
+// AcceptsTab: Tab accepts a suggestion while they show; otherwise it moves
+// the focus, as in every field.
+func (e *addressEntry) AcceptsTab() bool { return e.suggest != nil && e.suggest.open() }
 
 func newAddressEntry() *addressEntry {
 	e := &addressEntry{}
@@ -203,6 +244,9 @@ func newAddressEntry() *addressEntry {
 
 func (e *addressEntry) FocusLost() {
 	e.Entry.FocusLost()
+	if e.suggest != nil {
+		e.suggest.left()
+	}
 	if e.onLeft != nil {
 		e.onLeft()
 	}
@@ -237,19 +281,60 @@ func capitalize(s string) string {
 // showFrom shows the account's sender address.
 func (p *composePane) showFrom() {
 	a, has := p.w.acct.get()
-	switch {
-	case !has:
-		p.from.SetText("No account yet: set it up in Settings")
-	case a.DisplayName != "":
-		p.from.SetText(fmt.Sprintf("%s <%s>", a.DisplayName, a.FromAddress()))
-	default:
-		p.from.SetText(a.FromAddress())
+	if !has {
+		p.fromNote.SetText("No account yet: set it up in Settings")
+		p.fromNote.Show()
+		p.from.Hide()
+		return
 	}
+	chosen := p.chosenFrom()
+	p.fromIDs = a.Identities()
+	opts := make([]string, len(p.fromIDs))
+	for i, id := range p.fromIDs {
+		opts[i] = id.String()
+	}
+	was := p.loading
+	p.loading = true
+	p.from.SetOptions(opts)
+	p.from.SetSelected(a.Identity(chosen.Address).String())
+	p.loading = was
+	p.fromNote.Hide()
+	p.from.Show()
+}
+
+// chosenFrom is the identity chosen in the From picker, or the account's
+// default.
+func (p *composePane) chosenFrom() mailer.Identity {
+	for i, o := range p.from.Options {
+		if o == p.from.Selected && i < len(p.fromIDs) {
+			return p.fromIDs[i]
+		}
+	}
+	a, _ := p.w.acct.get()
+	return a.Identity("")
+}
+
+// fromChanged swaps the signature for the new From's.
+func (p *composePane) fromChanged() {
+	if p.loading {
+		return
+	}
+	id := p.chosenFrom()
+	if body, ok := swapSignature(p.body.Text(), p.signature, id.Signature); ok {
+		p.body.SetText(body)
+	}
+	p.signature = id.Signature
+	p.changed()
 }
 
 // draft is what the fields hold now.
 func (p *composePane) draft() Draft {
 	d := Draft{To: p.to.Text, Cc: p.cc.Text, Bcc: p.bcc.Text, Subject: p.subject.Text, Body: p.body.Text()}
+	if a, has := p.w.acct.get(); has {
+		if id := p.chosenFrom(); !strings.EqualFold(id.Address, a.FromAddress()) {
+			d.From = id.Address
+		}
+	}
 	if p.saver != nil {
 		d.ID = p.saver.h.ID
 	}
@@ -267,7 +352,17 @@ func (p *composePane) setDraft(d Draft) {
 	p.cc.SetText(d.Cc)
 	p.bcc.SetText(d.Bcc)
 	p.subject.SetText(d.Subject)
-	p.body.SetText(d.Body)
+	a, _ := p.w.acct.get()
+	id := a.Identity(d.From)
+	p.from.SetSelected(id.String())
+	p.signature = id.Signature
+	body := d.Body
+	if d.IsEmpty() && id.Signature != "" {
+		// A new message starts with the signature under "-- ".
+		body = "\n\n" + signatureBlock(id.Signature)
+	}
+	p.body.SetText(body)
+	p.startBody = body
 	p.attachments = nil
 	for _, path := range d.Attachments {
 		p.attachments = append(p.attachments, attachment{path: path, pending: true})
@@ -319,12 +414,22 @@ func (p *composePane) changed() {
 // isEmpty is draft().IsEmpty() without copying the body.
 func (p *composePane) isEmpty() bool {
 	return strings.TrimSpace(p.to.Text+p.cc.Text+p.bcc.Text+p.subject.Text) == "" && len(p.attachments) == 0 &&
-		(p.body.Empty() || strings.TrimSpace(p.body.Text()) == "")
+		(p.body.Empty() || strings.TrimSpace(p.body.Text()) == "" || p.body.Text() == p.startBody)
+}
+
+// saved is the draft as the autosave writes it: a new message that holds
+// no more than its signature is nothing to keep.
+func (p *composePane) saved() Draft {
+	d := p.draft()
+	if d.Body == p.startBody && strings.TrimSpace(d.To+d.Cc+d.Bcc+d.Subject) == "" && len(d.Attachments) == 0 {
+		return Draft{ID: d.ID}
+	}
+	return d
 }
 
 // newSaver is the autosaver of the draft held by h.
 func (p *composePane) newSaver(h *store.Handle) *autosaver {
-	return newAutosaver(p.w.d.Store, h, p.w.d.DraftDelay, p.draft, p.w.do, p.w.draftSaved)
+	return newAutosaver(p.w.d.Store, h, p.w.d.DraftDelay, p.saved, p.w.do, p.w.draftSaved)
 }
 
 func (p *composePane) focus() {
@@ -486,7 +591,7 @@ func (p *composePane) Send() {
 		return
 	}
 	d := p.draft()
-	if d.IsEmpty() {
+	if p.isEmpty() {
 		say(p.note, widget.MediumImportance, "Nothing to send: this message is empty.")
 		return
 	}
@@ -669,4 +774,44 @@ func progressText(r mailer.StageResult, a mailer.Account) string {
 		return "Waiting for the server to accept the message…"
 	}
 	return ""
+}
+
+// signatureBlock is a signature under the standard "-- " separator line.
+func signatureBlock(sig string) string {
+	return "-- \n" + strings.TrimRight(sig, "\n") + "\n"
+}
+
+// swapSignature replaces the signature old at the end of body by new (or
+// removes it when new is empty), and adds new when body has no signature;
+// a signature the user changed, or one in quoted text, stays as it is. It
+// reports whether body changed.
+func swapSignature(body, old, new string) (string, bool) {
+	if old == new {
+		return body, false
+	}
+	if old != "" {
+		block := signatureBlock(old)
+		trimmed := strings.TrimRight(body, "\n")
+		if strings.HasSuffix(trimmed+"\n", block) && (len(trimmed)+1 == len(block) || trimmed[len(trimmed)+1-len(block)-1] == '\n') {
+			rest := strings.TrimSuffix(trimmed+"\n", block)
+			if new == "" {
+				return strings.TrimRight(rest, "\n") + "\n", true
+			}
+			return rest + signatureBlock(new), true
+		}
+	}
+	// A separator line of our own (not quoted) means a signature the user
+	// changed: leave it.
+	for _, line := range strings.Split(body, "\n") {
+		if line == "-- " {
+			return body, false
+		}
+	}
+	if new == "" {
+		return body, false
+	}
+	if !strings.HasSuffix(body, "\n") && body != "" {
+		body += "\n"
+	}
+	return body + "\n" + signatureBlock(new), true
 }

@@ -315,6 +315,7 @@ type setup struct {
 	secrets    *fakeSecrets
 	mailer     *fakeMailer
 	sentFolder *fakeSentFolder // nil: no copies in the Sent folder
+	contacts   *fakeContacts   // nil: no contacts server
 	noWait     bool            // do not wait for the startup lookup
 }
 
@@ -363,7 +364,12 @@ func newHarness(t *testing.T, s setup) *harness {
 	if s.sentFolder != nil {
 		folder = s.sentFolder
 	}
+	var cts Contacts
+	if s.contacts != nil {
+		cts = s.contacts
+	}
 	h.w = newWindow(Deps{
+		Contacts:   cts,
 		SentFolder: folder,
 		CopyWait:   20 * time.Millisecond,
 		App:        h.app,

@@ -108,6 +108,9 @@ type settingsPane struct {
 	imapSecurity       *widget.RadioGroup
 	imapBox            *fyne.Container
 	imapChecklist      *checklist
+	contactsChecklist  *checklist
+	identities         *identitiesForm
+	contactsForm       *contactsForm
 
 	content fyne.CanvasObject
 
@@ -204,6 +207,9 @@ func newSettingsPane(w *window) *settingsPane {
 	p.imapSecurity.Horizontal = true
 	p.imapSecurity.Required = true
 	p.imapChecklist = newIMAPChecklist()
+	p.contactsChecklist = newContactsChecklist()
+	p.identities = newIdentitiesForm(p)
+	p.contactsForm = newContactsForm(p)
 	imapForm := container.New(layout.NewFormLayout(),
 		fieldLabel("IMAP host"), p.imapHost,
 		fieldLabel("Encryption"), p.imapSecurity,
@@ -232,10 +238,12 @@ func newSettingsPane(w *window) *settingsPane {
 	buttons := container.NewHBox(p.save, p.test, p.testEmail, layout.NewSpacer(), p.activity, p.cancel)
 	// The form scrolls; the buttons and what they report stay in view.
 	fields := container.NewVScroll(container.NewPadded(container.NewVBox(heading("Server and account"), intro, form,
-		heading("Sent folder"), p.sentCopy, p.imapBox)))
+		heading("Addresses and signatures"), p.identities.box,
+		heading("Sent folder"), p.sentCopy, p.imapBox,
+		heading("Contacts"), p.contactsForm.box)))
 	// What the buttons report scrolls in room of its own, so a long
 	// checklist or card never raises the window's minimum size.
-	reports := capped(container.NewVBox(p.status, container.NewHBox(p.sendWaiting), p.failure.box, p.checklist.box, p.imapChecklist.box), 230)
+	reports := capped(container.NewVBox(p.status, container.NewHBox(p.sendWaiting), p.failure.box, p.checklist.box, p.imapChecklist.box, p.contactsChecklist.box), 230)
 	results := container.NewPadded(container.NewVBox(buttons, reports))
 	p.fields = fields
 	p.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), results), nil, nil, fields)
@@ -311,6 +319,8 @@ func (p *settingsPane) showAccount(a mailer.Account) {
 	p.username.SetText(a.Username)
 	p.from.SetText(a.From)
 	p.displayName.SetText(a.DisplayName)
+	p.identities.show(a)
+	p.contactsForm.show(a)
 	p.sentCopy.SetChecked(!a.NoSentCopy)
 	setVisible(p.imapBox, !a.NoSentCopy)
 	p.imapHost.SetText(a.IMAPHost)
@@ -356,6 +366,10 @@ func (p *settingsPane) settings() Settings {
 		s.Account.IMAPSecurity = mailer.StartTLS
 	}
 	s.Account.IMAPPort, _ = strconv.Atoi(strings.TrimSpace(p.imapPort.Text))
+	if p.identities != nil {
+		p.identities.apply(&s.Account)
+		p.contactsForm.apply(&s.Account)
+	}
 	if s.Account.IMAPHost == "" && s.Account.IMAPPort == mailer.IMAPImplicitTLSPort && s.Account.IMAPSecurity == mailer.ImplicitTLS {
 		// iCloud's preset, as it is: keep following it.
 		s.Account.IMAPPort, s.Account.IMAPSecurity = 0, ""
@@ -456,7 +470,14 @@ func (p *settingsPane) clearResults() {
 	p.failure.Hide()
 	p.checklist.box.Hide()
 	p.imapChecklist.box.Hide()
+	p.contactsChecklist.box.Hide()
 	p.sendWaiting.Hide()
+}
+
+// showContacts says how the contacts stand.
+func (p *settingsPane) showContacts() {
+	a, _ := p.w.acct.get()
+	p.contactsForm.showState(p.w.contacts, a)
 }
 
 // showFix says, under the buttons, what the failure the user came to fix
@@ -628,6 +649,12 @@ func (p *settingsPane) Test() {
 	}
 	p.checklist.reset(s.Account)
 	p.imapChecklist.box.Hide()
+	p.contactsChecklist.box.Hide()
+	ca, withContacts := s.Account.Contacts()
+	withContacts = withContacts && p.w.d.Contacts != nil
+	if withContacts {
+		p.contactsChecklist.resetNames("Sign in to "+ca.URL, "Find the address books")
+	}
 	im, copies := s.Account.SentCopy()
 	copies = copies && p.w.d.SentFolder != nil
 	if copies {
@@ -635,7 +662,15 @@ func (p *settingsPane) Test() {
 	}
 	p.runCheck(s, "Testing the connection to "+s.Account.Host+"…", func(err error) {
 		if err == nil && copies {
-			p.runIMAPCheck(s, im)
+			p.runIMAPCheck(s, im, func() {
+				if withContacts {
+					p.runContactsCheck(s, ca, nil)
+				}
+			})
+			return
+		}
+		if err == nil && withContacts {
+			p.runContactsCheck(s, ca, nil)
 			return
 		}
 		if err == nil {
@@ -658,7 +693,7 @@ func (p *settingsPane) Test() {
 
 // runIMAPCheck checks the IMAP side of s (im) after the sending side
 // passed: the login and the Sent folder, as more rows of the checklist.
-func (p *settingsPane) runIMAPCheck(s Settings, im mailer.IMAPAccount) {
+func (p *settingsPane) runIMAPCheck(s Settings, im mailer.IMAPAccount, then func()) {
 	src := p.source(s)
 	session := p.w.acct.sessionPassword()
 	saved, _ := p.w.acct.get()
@@ -685,6 +720,9 @@ func (p *settingsPane) runIMAPCheck(s Settings, im mailer.IMAPAccount) {
 				say(p.status, widget.WarningImportance, "Sending works, but copies of the messages sent cannot be saved in the Sent folder: see below.")
 			}
 			p.w.note(eventCheck)
+			if mailer.KindOf(err) != mailer.KindCancelled && then != nil {
+				then()
+			}
 		})
 	}()
 }

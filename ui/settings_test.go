@@ -149,8 +149,8 @@ func TestSettings_SaveVerifiesThenStores(t *testing.T) {
 	if !strings.HasPrefix(p.status.Text, "Saved.") {
 		t.Errorf("status %q", p.status.Text)
 	}
-	if h.w.compose.from.Text != "Me Myself <"+testUser+">" {
-		t.Errorf("compose From %q", h.w.compose.from.Text)
+	if h.w.compose.from.Selected != "Me Myself <"+testUser+">" {
+		t.Errorf("compose From %q", h.w.compose.from.Selected)
 	}
 }
 

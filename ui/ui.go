@@ -58,6 +58,9 @@ type Deps struct {
 	// SentFolder files the copies in the Sent folder; nil means none are
 	// filed (and Test connection does not check IMAP).
 	SentFolder SentFolder
+	// Contacts reads the contacts for suggestions; nil means only the
+	// Sent record and imported contacts are suggested.
+	Contacts Contacts
 	// Store holds the messages: Drafts, the Outbox and Sent.
 	Store *store.Store
 	// ConfigDir holds the account file; "" means mailer.ConfigDir().
@@ -139,6 +142,7 @@ func Run(opts Options) error {
 		App:        a,
 		Mailer:     mailerAdapter{client: opts.Client},
 		SentFolder: &imapAdapter{IMAPClient: opts.IMAP},
+		Contacts:   contactsAdapter{},
 		Secrets:    secrets,
 		Store:      st,
 		ConfigDir:  dir,

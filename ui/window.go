@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/contacts"
 	"github.com/postcard-mail/postcard/mailer/store"
 )
 
@@ -61,6 +62,8 @@ const (
 	eventQuit        = "quit"        // the window closed itself after a send
 	eventResolved    = "resolved"    // an unconfirmed message was looked for in the Sent folder
 	eventCopy        = "copy"        // a copy in the Sent folder was tried
+	eventIndex       = "index"       // the suggestions' index was rebuilt
+	eventContacts    = "contacts"    // a contacts sync ended
 	eventAppleID     = "apple-id"    // the Apple ID page could not be opened: its address is shown
 )
 
@@ -91,6 +94,10 @@ type window struct {
 	refreshing, refreshAgain, quitting, gone bool
 	quitWhenDone                             bool
 	inFront                                  atomic.Bool // the window is in the foreground
+	// index is what address suggestions come from; contacts says how the
+	// contacts stand.
+	index    atomic.Pointer[contacts.Index]
+	contacts contactsState
 
 	// event, if set, is told each time background work has landed.
 	event func(string)
@@ -246,11 +253,13 @@ func (w *window) start() {
 		w.runner.Run(ctx)
 	}()
 	w.outboxChanged()
+	w.rebuildIndex()
 
 	a, has := w.acct.get()
 	if !has {
 		return
 	}
+	w.syncContacts()
 	secrets, user := w.d.Secrets, a.Username
 	go func() {
 		_, err := secrets.Get(context.Background(), user)
@@ -321,6 +330,9 @@ func (w *window) attempted(a store.Attempt) {
 	}
 	w.notifyAttempt(a)
 	w.outboxChanged()
+	if a.Sent() {
+		w.rebuildIndex() // who was written to ranks first now
+	}
 	w.note(eventAttempt)
 	w.maybeQuit()
 }
