@@ -1,10 +1,8 @@
 package mailer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/mail"
 	"net/url"
 	"os"
@@ -322,6 +320,9 @@ func (a Account) ValidateSetting(f Setting) error {
 	bad := func(format string, args ...any) error {
 		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Setting: f, Detail: fmt.Sprintf(format, args...)}
 	}
+	if err := a.checkLength(f); err != nil {
+		return bad("%v", err)
+	}
 	switch f {
 	case SettingHost:
 		host := strings.TrimSpace(a.Host)
@@ -473,29 +474,23 @@ var ErrNoAccount = errors.New("mailer: no account saved yet (run postcard login)
 
 // LoadAccount reads the account from dir (usually ConfigDir()). Missing
 // fields get iCloud's defaults.
+//
+// The account says where the password goes, so LoadAccount refuses a file
+// that another user could have written: one in a folder, or itself,
+// writable by group or others, or not owned by the user (on Unix). It also
+// refuses a file larger than a few KiB or a field longer than any real
+// setting. Every error but ErrNoAccount names the file; the unsafe ones are
+// an *Error wrapping an *UnsafeError, which says the command that fixes it.
 func LoadAccount(dir string) (Account, error) {
-	data, err := os.ReadFile(filepath.Join(dir, AccountFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return DefaultAccount(), ErrNoAccount
-	}
-	if err != nil {
-		return DefaultAccount(), fmt.Errorf("mailer: reading account: %w", err)
-	}
-	a := DefaultAccount()
-	if err := json.Unmarshal(data, &a); err != nil {
-		return DefaultAccount(), fmt.Errorf("mailer: reading account %s: %w", filepath.Join(dir, AccountFile), err)
-	}
-	return a, nil
+	return loadAccount(dir)
 }
 
 // SaveAccount writes the account to dir atomically (temp file, then rename),
-// readable only by the user.
+// readable only by the user. It refuses a folder others could write (as
+// LoadAccount would), and its errors name the folder: a read-only folder
+// or a full disk is the folder's problem, not the account's.
 func SaveAccount(dir string, a Account) error {
-	data, err := json.MarshalIndent(a, "", "  ")
-	if err != nil {
-		return err
-	}
-	return WriteFileAtomic(filepath.Join(dir, AccountFile), append(data, '\n'))
+	return saveAccount(dir, a)
 }
 
 // WriteFileAtomic writes data to path so that a reader (or a crash) sees
