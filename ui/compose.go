@@ -168,7 +168,9 @@ func (p *composePane) addressField(placeholder string) (*addressEntry, *widget.L
 	e.count = widget.NewLabel("")
 	e.count.Importance = widget.LowImportance
 	e.count.Hide()
-	e.Validator = func(s string) error {
+	// Checked by hand, not as the Entry's Validator, whose tick and cross
+	// would judge every keystroke.
+	validate := func(s string) error {
 		_, err := mailer.ParseAddressList(s)
 		return err
 	}
@@ -181,7 +183,10 @@ func (p *composePane) addressField(placeholder string) (*addressEntry, *widget.L
 		if pause != nil {
 			pause.Stop()
 		}
-		showError(msg, e.Validator(e.Text))
+		if e.suggest.open() {
+			return // the address is being chosen
+		}
+		showError(msg, validate(e.Text))
 	}
 	e.onLeft = check
 	e.OnChanged = func(s string) {
@@ -194,9 +199,9 @@ func (p *composePane) addressField(placeholder string) (*addressEntry, *widget.L
 		n := countText(s, e)
 		e.count.SetText(n)
 		setVisible(e.count, n != "")
-		if msg.Visible() && e.Validator(s) == nil {
+		if msg.Visible() && validate(s) == nil {
 			showError(msg, nil)
-		} else if !msg.Visible() || e.Validator(s) != nil {
+		} else if !msg.Visible() || validate(s) != nil {
 			pause = time.AfterFunc(addressPause, func() { p.w.do(check) })
 		}
 		p.changed()

@@ -177,6 +177,9 @@ func (s *suggester) left() {
 		s.w.do(func() {
 			if s.w.win.Canvas().Focused() != fyne.Focusable(s.field) {
 				s.close()
+				if s.field.onLeft != nil {
+					s.field.onLeft() // the check skipped while the list showed
+				}
 			}
 		})
 	})
