@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +34,12 @@ var (
 	// ErrKeychainTimeout means the keychain did not answer in time, typically
 	// because it shows an unlock prompt that nobody answers.
 	ErrKeychainTimeout = errors.New("mailer: the keychain did not answer in time")
+	// ErrPasswordOtherServer means a password is stored, but not for every
+	// server the account now sends it to (see GetFor): the account file
+	// names another server than the one the password was saved for. It
+	// also matches ErrPasswordNotFound, since the way out is the same:
+	// sign in again.
+	ErrPasswordOtherServer = errors.New("mailer: the password stored was saved for another server")
 )
 
 // SecretStore is the keychain backend Keychain talks to; tests swap in a
@@ -62,9 +70,33 @@ type Keychain struct {
 // D-Bus on Linux, the security tool on macOS, Credential Manager on Windows.
 type osStore struct{}
 
-func (osStore) Get(service, user string) (string, error) { return keyring.Get(service, user) }
-func (osStore) Set(service, user, password string) error { return keyring.Set(service, user, password) }
-func (osStore) Delete(service, user string) error        { return keyring.Delete(service, user) }
+// Each call first makes sure a D-Bus session exists where go-keyring needs
+// one: without it, godbus would start one with dbus-launch, leaving a
+// dbus-daemon and a gnome-keyring-daemon behind after every run.
+func (osStore) Get(service, user string) (string, error) {
+	if !sessionBus() {
+		return "", errNoSessionBus
+	}
+	return keyring.Get(service, user)
+}
+
+func (osStore) Set(service, user, password string) error {
+	if !sessionBus() {
+		return errNoSessionBus
+	}
+	return keyring.Set(service, user, password)
+}
+
+func (osStore) Delete(service, user string) error {
+	if !sessionBus() {
+		return errNoSessionBus
+	}
+	return keyring.Delete(service, user)
+}
+
+// errNoSessionBus is osStore's error where the keychain is reached over
+// D-Bus and there is no session bus to reach it by.
+var errNoSessionBus = errors.New("no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)")
 
 func (k Keychain) service() string {
 	if k.Service == "" {
@@ -87,26 +119,109 @@ func (k Keychain) store() SecretStore {
 	return k.Store
 }
 
-// Get returns the password stored for user.
+// Get returns the password stored for user, whatever servers it was saved
+// for: a caller about to send it to a server uses GetFor.
 func (k Keychain) Get(ctx context.Context, user string) (string, error) {
 	if err := checkUser(user); err != nil {
 		return "", err
 	}
-	var pw string
+	v, err := k.getRaw(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	pw, _, _ := unbind(v)
+	return pw, nil
+}
+
+// getRaw returns the value stored for user, with the servers it was saved
+// for if it records them.
+func (k Keychain) getRaw(ctx context.Context, user string) (string, error) {
+	var raw string
 	err := k.call(ctx, "reading the password for "+user, func(s SecretStore, service string) error {
 		v, err := s.Get(service, user)
 		if err != nil {
 			// macOS's decoder can fail with a piece of the value in its
 			// message, so scrub whatever came back before keeping the text.
-			return scrub(err, v)
+			pw, _, _ := unbind(v)
+			return scrub(scrub(err, v), pw)
 		}
-		pw = v
+		raw = v
 		return nil
 	})
 	if err != nil {
 		return "", k.classify(err, user)
 	}
-	return pw, nil
+	return raw, nil
+}
+
+// SetFor stores password for a.Username, recording the servers a sends it
+// to (Account.PasswordHosts), so that GetFor gives it to no other server.
+// It replaces any password stored before for that username.
+func (k Keychain) SetFor(ctx context.Context, a Account, password string) error {
+	if password == "" {
+		return k.Set(ctx, a.Username, password) // its error
+	}
+	return k.setRaw(ctx, a.Username, bind(a.PasswordHosts(), password), password)
+}
+
+// GetFor returns the password stored for a.Username if it was saved for
+// every server a sends it to. An account file that now names another
+// server (changed by mistake, or by someone else) gets an *Error matching
+// ErrPasswordOtherServer and ErrPasswordNotFound instead of the password:
+// the user signs in again rather than the password going elsewhere. A
+// password stored without its servers (by Set, or by Postcard before it
+// recorded them) is given only to iCloud's servers.
+func (k Keychain) GetFor(ctx context.Context, a Account) (string, error) {
+	user := a.Username
+	v, err := k.getRaw(ctx, user)
+	if err != nil {
+		return "", err
+	}
+	pw, saved, bound := unbind(v)
+	var other []string
+	for _, h := range a.PasswordHosts() {
+		if bound && !slices.Contains(saved, h) || !bound && !iCloudHosts[h] {
+			other = append(other, h)
+		}
+	}
+	if len(other) == 0 {
+		return pw, nil
+	}
+	detail := fmt.Sprintf("the password stored for %s was saved for %s, not for %s: Postcard does not send it to another server",
+		user, strings.Join(saved, " and "), strings.Join(other, " and "))
+	if !bound {
+		detail = fmt.Sprintf("the password stored for %s was saved before Postcard recorded its server, so it goes to iCloud only, not to %s",
+			user, strings.Join(other, " and "))
+	}
+	return "", &Error{Kind: KindKeychain, Stage: StageKeychain, Detail: detail,
+		Err: fmt.Errorf("%w: %w", ErrPasswordOtherServer, ErrPasswordNotFound)}
+}
+
+// iCloudHosts are the servers a password stored without its servers may
+// go to: iCloud's own, where every such password was checked before.
+var iCloudHosts = map[string]bool{ICloudHost: true, "imap.mail.me.com": true, "contacts.icloud.com": true}
+
+// boundPrefix starts a stored value that records its servers:
+// "postcard-password:1 HOST HOST\nPASSWORD". A password is one line, and
+// app-specific ones are letters and dashes, so none starts so.
+const boundPrefix = "postcard-password:1 "
+
+func bind(hosts []string, password string) string {
+	return boundPrefix + strings.Join(hosts, " ") + "\n" + password
+}
+
+// unbind splits a stored value into the password and the servers it was
+// saved for; bound is false for a bare password.
+func unbind(v string) (password string, hosts []string, bound bool) {
+	rest, ok := strings.CutPrefix(v, boundPrefix)
+	if !ok {
+		return v, nil, false
+	}
+	line, pw, ok := strings.Cut(rest, "\n")
+	if !ok {
+		return v, nil, false
+	}
+	return pw, strings.Fields(line), true
 }
 
 // Set stores password for user, replacing any password stored before.
@@ -119,10 +234,18 @@ func (k Keychain) Set(ctx context.Context, user, password string) error {
 		// confusing authentication failure at the server later.
 		return &Error{Kind: KindInvalidAccount, Stage: StageValidate, Detail: "the password is empty"}
 	}
+	return k.setRaw(ctx, user, password, password)
+}
+
+// setRaw stores value, which holds password, for user.
+func (k Keychain) setRaw(ctx context.Context, user, value, password string) error {
+	if err := checkUser(user); err != nil {
+		return err
+	}
 	err := k.call(ctx, "storing the password for "+user, func(s SecretStore, service string) error {
 		// The library's text is kept in Detail; make sure it can never
 		// carry the secret, whatever backend produced it.
-		return scrub(s.Set(service, user, password), password)
+		return scrub(scrub(s.Set(service, user, value), value), password)
 	})
 	if err != nil {
 		return k.classify(err, user)
@@ -159,11 +282,13 @@ func (k Keychain) Move(ctx context.Context, oldUser, newUser string) error {
 	if oldUser == newUser {
 		return nil
 	}
-	pw, err := k.Get(ctx, oldUser)
+	// The value as stored, so that the servers it was saved for move too.
+	v, err := k.getRaw(ctx, oldUser)
 	if err != nil {
 		return err
 	}
-	if err := k.Set(ctx, newUser, pw); err != nil {
+	pw, _, _ := unbind(v)
+	if err := k.setRaw(ctx, newUser, v, pw); err != nil {
 		return err
 	}
 	err = k.Delete(ctx, oldUser)
@@ -275,6 +400,9 @@ func (k Keychain) classify(err error, user string) error {
 	case errors.Is(err, keyring.ErrSetDataTooBig):
 		e.Detail = "the keychain refused the password for " + user + " because it is too long"
 		e.Err = wrapSentinel(ErrKeychainUnavailable, err)
+	case errors.Is(err, errNoSessionBus):
+		e.Detail = "no keychain (no D-Bus session): DBUS_SESSION_BUS_ADDRESS is not set, so the Secret Service cannot be reached"
+		e.Err = wrapSentinel(ErrKeychainUnavailable, err)
 	default:
 		// On Linux, no bus, no Secret Service and a locked collection all
 		// come back as plain errors, so they cannot be told apart reliably.
@@ -332,4 +460,28 @@ func scrub(err error, secret string) error {
 		}
 	}
 	return r
+}
+
+// PasswordHosts returns the servers a sends its password to: the SMTP
+// host, the IMAP host when a copy of each message sent is filed, and the
+// contacts server's host when the contacts are read. Names are lower case,
+// without a trailing dot, sorted, each once. Keychain.SetFor records them
+// with the password, and Keychain.GetFor gives the password only to an
+// account that sends it nowhere else.
+func (a Account) PasswordHosts() []string {
+	hosts := []string{normalHost(a.Host)}
+	if im, ok := a.SentCopy(); ok {
+		hosts = append(hosts, normalHost(im.Host))
+	}
+	if c, ok := a.Contacts(); ok {
+		if u, err := url.Parse(strings.TrimSpace(c.URL)); err == nil && u.Hostname() != "" {
+			hosts = append(hosts, normalHost(u.Hostname()))
+		}
+	}
+	slices.Sort(hosts)
+	return slices.Compact(hosts)
+}
+
+func normalHost(h string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), "."))
 }
