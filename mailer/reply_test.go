@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReadReply(t *testing.T) {
@@ -150,5 +151,17 @@ func TestEnvelopeAddress(t *testing.T) {
 		if got := envelopeAddress(in); got != want {
 			t.Errorf("envelopeAddress(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// The session's deadline grows with the recipients and the size.
+func TestClient_SessionTimeout(t *testing.T) {
+	var c Client
+	if got, want := c.sessionTimeout(0, 0), DefaultConnectTimeout+DefaultSessionTimeout; got != want {
+		t.Errorf("check: %s, want %s", got, want)
+	}
+	// 500 recipients and 20 MB: 15 s + 2 min + 500 × 2 s + 800 s.
+	if got, want := c.sessionTimeout(MaxMessageBytes, MaxRecipients), 15*time.Second+2*time.Minute+1000*time.Second+800*time.Second; got != want {
+		t.Errorf("500 recipients, 20 MB: %s, want %s", got, want)
 	}
 }
