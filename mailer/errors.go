@@ -148,6 +148,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // Hint returns what the user should do about e, in one to three sentences.
 func (e *Error) Hint() string {
 	h := HintFor(e.Kind)
+	if e.Kind == KindDNS && namesICloudHost(e.Detail) {
+		// The name is right: telling the user to check it goes in a
+		// circle. The network is what fails.
+		return hintDNSNetwork
+	}
 	if e.Protocol == ProtocolIMAP {
 		text := h.Text
 		if t, ok := imapHints[e.Kind]; ok {
@@ -213,6 +218,19 @@ var cardDAVHints = map[Kind]string{
 	KindTooLarge:       "The address book is larger than Postcard reads. Export the contacts you write to as a .vcf file and import that instead.",
 	KindInvalidAccount: "The contacts server must be an https:// address, like https://contacts.icloud.com, without a login in it; the username and password are the account's.",
 	KindUnknown:        "The details below say what the contacts server or the system reported. Check the contacts server (iCloud's is https://contacts.icloud.com), then try again.",
+}
+
+// hintDNSNetwork is the dns hint when the host is iCloud's own.
+const hintDNSNetwork = "The host name is iCloud's and right, but this computer could not look it up: it is not connected to the internet, or its network blocks name lookups. Check Wi-Fi or the cable, a VPN or proxy, or a captive portal (a hotel or café sign-in page); Postcard tries again by itself."
+
+// namesICloudHost reports whether detail names one of iCloud's hosts.
+func namesICloudHost(detail string) bool {
+	for _, h := range []string{ICloudHost, ICloudIMAPHost, "contacts.icloud.com"} {
+		if strings.Contains(strings.ToLower(detail), h) {
+			return true
+		}
+	}
+	return false
 }
 
 // MaybeDelivered reports whether the server may have the message although
