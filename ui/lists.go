@@ -188,8 +188,9 @@ func newSentPane(w *window) *sentPane {
 		r := rowOf(o)
 		r.icon.SetResource(theme.NewSuccessThemedResource(theme.MailSendIcon()))
 		r.title.SetText(orNoSubject(it.Subject))
-		r.info.SetText(fmt.Sprintf("%s · to %s · %s%s", it.Date.Local().Format("Jan 2 2006, 15:04"), strings.Join(it.Recipients(), ", "),
-			mailer.FormatSize(it.Size), copyText(it.Copy)))
+		// The recipients go last: a long list is what gets cut.
+		r.info.SetText(fmt.Sprintf("%s · %s%s · to %s", it.Date.Local().Format("Jan 2 2006, 15:04"), mailer.FormatSize(it.Size),
+			copyText(it.Copy), strings.Join(it.Recipients(), ", ")))
 		if it.Copy != nil && it.Copy.Status == store.CopyFailed {
 			r.icon.SetResource(theme.NewWarningThemedResource(theme.MailSendIcon()))
 		}
@@ -261,7 +262,9 @@ func (p *sentPane) showCopy() {
 		return
 	}
 	c := p.items[p.sel].Copy
-	text := "Its copy could not be saved in the Sent folder on the server. " + c.Last.Error().Hint()
+	e := c.Last.Error()
+	e.Protocol = mailer.ProtocolIMAP // its hint says the message itself was sent
+	text := e.Hint()
 	if !c.NextTry.IsZero() {
 		text += " Postcard tries again at " + clock(c.NextTry) + "."
 	}
