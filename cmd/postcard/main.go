@@ -32,7 +32,7 @@ func main() {
 		readPassword: func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) },
 		configDir:    mailer.ConfigDir,
 		dataDir:      mailer.DataDir,
-		openWindow:   ui.Run,
+		openWindow:   openWindowOnDisplay,
 	}
 	code := c.run(ctx, os.Args[1:])
 	stop()
