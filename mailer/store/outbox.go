@@ -167,9 +167,14 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 	}
 	d.ID, d.Saved = "", now.UTC()
 	e.Draft = &d
-	// Four syncs in all: the message, its meta, the folder holding them,
-	// and the Outbox after the rename. The draft.json an autosave left in
-	// the folder goes along unchanged; the draft as sent is in the meta.
+	// One sync: the message's content, before it can leave Drafts. The
+	// meta can be rebuilt from the message (see metaFromEML), and the
+	// rename need not be synced: if a power cut takes it back, the message
+	// is in Drafts again, whole, and if it had been sent by then, its
+	// synced dot record brings it back to the Outbox (see Recover). On a
+	// journalling file system the names created in the folder are
+	// committed no later than the rename. The draft.json an autosave left
+	// in the folder goes along unchanged; the draft as sent is in the meta.
 	err := s.writeAtomic("queue:message", filepath.Join(dir, messageFile), contentDurable, func(w io.Writer) error {
 		if _, err := io.WriteString(w, bcc); err != nil {
 			return err
@@ -187,7 +192,7 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 	if err != nil {
 		return Entry{}, err
 	}
-	if err := s.writeFileAtomic("queue:meta", filepath.Join(dir, metaFile), append(meta, '\n'), contentDurable); err != nil {
+	if err := s.writeFileAtomic("queue:meta", filepath.Join(dir, metaFile), append(meta, '\n'), volatile); err != nil {
 		return Entry{}, err
 	}
 	// The dot record exists, empty, from the start: writing it before the
@@ -198,11 +203,8 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 	if err := os.WriteFile(filepath.Join(dir, dotFile), nil, 0o600); err != nil {
 		return Entry{}, fmt.Errorf("store: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
-		return Entry{}, err
-	}
 	// The one step that moves the message from Drafts to the Outbox.
-	if err := s.rename("queue:move", dir, s.path(outboxDir, h.ID), durable); err != nil {
+	if err := s.rename("queue:move", dir, s.path(outboxDir, h.ID), volatile); err != nil {
 		return Entry{}, err
 	}
 	h.moved = true

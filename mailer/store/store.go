@@ -257,6 +257,13 @@ func (s *Store) withLock(id string, fn func(*Handle) error) error {
 
 func (s *Store) recoverDraft(id string) error {
 	dir := s.path(draftsDir, id)
+	// A dot record written in a draft's folder: the move to the Outbox
+	// was taken back by a power cut after the message may have been
+	// delivered. It goes (back) to the Outbox, where recoverOutbox makes
+	// it unconfirmed: it never comes back as a draft.
+	if _, err := os.Stat(filepath.Join(dir, messageFile)); err == nil && dotWritten(dir) {
+		return s.rename("recover:outbox", dir, s.path(outboxDir, id), durable)
+	}
 	// The frozen message's snapshot of the draft is the newest: a send
 	// that stopped before the rename to outbox/, or an Undo before it
 	// wrote the draft back.
@@ -294,7 +301,15 @@ func (s *Store) recoverOutbox(h *Handle) error {
 	}
 	m, err := s.readMeta(h.ID)
 	if err != nil {
-		return err
+		// The meta is written without a sync: a power cut may take it.
+		// The frozen message has all it needs to be sent.
+		if m, err = metaFromEML(filepath.Join(dir, messageFile)); err != nil {
+			return err
+		}
+		m.ID, m.State, m.NextTry = h.ID, StateWaiting, s.now().UTC()
+		if dotWritten(dir) {
+			m.State = StateSending // the dot record decides below
+		}
 	}
 	dot := dotWritten(dir)
 	// A power cut may take back the volatile "sending" but never the
