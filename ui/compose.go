@@ -10,7 +10,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -526,19 +525,19 @@ func (p *composePane) removeAttachment(i int) {
 	p.changed()
 }
 
+// chooseFiles lets the user pick files to attach, several at once: the
+// desktop's own file chooser where there is one (the XDG portal), else
+// Postcard's picker (see filechooser.go). The button waits meanwhile, so
+// a second click does not open a second chooser.
 func (p *composePane) chooseFiles() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
+	p.addFile.Disable()
+	chooseFiles(p.w.win, p.w.do, func(paths []string) {
+		p.addFile.Enable()
+		if len(paths) > 0 {
+			p.addAttachments(paths)
 		}
-		path := r.URI().Path()
-		r.Close()
-		p.addAttachments([]string{path})
-	}, p.w.win)
-	d.Show()
-	// Its default size shows a handful of files; use most of the window.
-	size := p.w.win.Canvas().Size()
-	d.Resize(fyne.NewSize(size.Width*0.9, size.Height*0.85))
+		p.w.note(eventChosen)
+	})
 }
 
 // rawTotal is the size of the attached files before encoding.

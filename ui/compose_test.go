@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -191,7 +192,9 @@ func failWith(t *testing.T, a *mailer.Account, err error, want store.State) (*ha
 	if !v.box.Visible() {
 		t.Fatal("no failure hint in the compose pane")
 	}
-	if !strings.Contains(v.fail.hint.Text, mailer.HintFor(mailer.KindOf(err)).Text) && !mailer.MaybeDelivered(err) {
+	var me *mailer.Error
+	errors.As(err, &me)
+	if !strings.Contains(v.fail.hint.Text, me.Hint()) && !mailer.MaybeDelivered(err) {
 		t.Errorf("hint %q, want the %s hint", v.fail.hint.Text, mailer.KindOf(err))
 	}
 	return h, d

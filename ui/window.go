@@ -63,6 +63,7 @@ const (
 	eventResolved    = "resolved"    // an unconfirmed message was looked for in the Sent folder
 	eventCopy        = "copy"        // a copy in the Sent folder was tried
 	eventIndex       = "index"       // the suggestions' index was rebuilt
+	eventChosen      = "chosen"      // the file chooser closed
 	eventContacts    = "contacts"    // a contacts sync ended
 	eventAppleID     = "apple-id"    // the Apple ID page could not be opened: its address is shown
 )
