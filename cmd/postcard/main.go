@@ -20,6 +20,9 @@ import (
 )
 
 func main() {
+	// The password passes through this process's memory: keep it out of
+	// core dumps and out of reach of the user's other processes.
+	_ = mailer.NoCoreDumps()
 	// The first Ctrl+C cancels the send in progress, mid-upload included;
 	// once it has, the signal is handed back so a second one kills at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
