@@ -76,7 +76,7 @@ func newTestCommand(t *testing.T) *testCommand {
 		stdout:       tc.stdout,
 		stderr:       tc.stderr,
 		stdinIsTerm:  func() bool { return false },
-		readPassword: func() ([]byte, error) { t.Fatal("readPassword called"); return nil, nil },
+		readPassword: func(context.Context) ([]byte, error) { t.Fatal("readPassword called"); return nil, nil },
 		configDir:    func() (string, error) { return tc.dir, nil },
 		dataDir:      func() (string, error) { return tc.dataDir, nil },
 		keychain:     mailer.Keychain{Store: tc.store},
@@ -326,7 +326,7 @@ func TestLogin_TerminalPrompts(t *testing.T) {
 	tc := newTestCommand(t)
 	tc.stdinIsTerm = func() bool { return true }
 	reads := 0
-	tc.readPassword = func() ([]byte, error) {
+	tc.readPassword = func(context.Context) ([]byte, error) {
 		reads++
 		return []byte("typed-pw"), nil
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -22,7 +23,7 @@ func TestParseSend_RepeatedAndListAddresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := o.message(nil)
+	m, err := o.message(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

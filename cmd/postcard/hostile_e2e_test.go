@@ -7,6 +7,7 @@ package main
 // it, the time from a signal to its exit) rather than measure speed.
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -17,9 +18,15 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/smtptest"
 )
 
 // proc is a postcard started by start, not yet waited for.
@@ -153,6 +160,223 @@ func blockedIn(pid int, names ...string) bool {
 		time.Sleep(10 * time.Millisecond) // polling the kernel's view; nothing to wait on
 	}
 	return false
+}
+
+// endless is a reader that never ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}
+
+// A body that never ends, from a device, a pipe or a file too large, is
+// refused past the 20 MB limit (exit 65, naming where it came from), with
+// the memory that limit costs and no more.
+func TestE2E_BodyFileBounded(t *testing.T) {
+	env := newE2E(t)
+	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
+	env.login(t, srv, "--no-verify")
+	big := filepath.Join(env.home, "big.txt")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, 25_000_000); err != nil { // sparse
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		file  string
+		stdin io.Reader
+		names string
+	}{
+		{"/dev/zero", "/dev/zero", nil, "/dev/zero"},
+		{"endless stdin", "-", endless{}, "standard input"},
+		{"25 MB file", big, nil, "big.txt"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := env.start(t, startOpts{stdin: tt.stdin, measure: true}, "send", "--json", "--to", "ann@example.org", "--subject", "big", "--body-file", tt.file)
+			r, rss := p.wait(t, 60*time.Second)
+			t.Logf("took %s", time.Since(p.started).Round(time.Millisecond))
+			m := r.wantFailure(t, exitDataErr, mailer.KindTooLarge, mailer.StageValidate)
+			if !strings.Contains(m["error"].(string), tt.names) {
+				t.Errorf("error %q does not name %s", m["error"], tt.names)
+			}
+			// The 20 MB read, and what growing a buffer to it costs.
+			wantRSS(t, rss, 120)
+		})
+	}
+	if n := srv.Sessions(); n != 0 {
+		t.Errorf("server saw %d sessions", n)
+	}
+}
+
+// The first SIGTERM or Ctrl+C ends the command at once, also while it is
+// blocked opening a FIFO nobody writes to or reading a pipe that is slow.
+func TestE2E_SignalWhileReadingBody(t *testing.T) {
+	env := newE2E(t)
+	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
+	env.login(t, srv, "--no-verify")
+	fifo := filepath.Join(env.home, "body.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO: %v", err)
+	}
+	for _, tt := range []struct {
+		name   string
+		sig    os.Signal
+		file   string
+		wchans []string
+	}{
+		{"SIGTERM, FIFO without a writer", syscall.SIGTERM, fifo, []string{"partner", "fifo"}},
+		{"SIGINT, FIFO without a writer", os.Interrupt, fifo, []string{"partner", "fifo"}},
+		{"SIGTERM, slow pipe", syscall.SIGTERM, "-", []string{"pipe_read", "pipe_wait"}},
+		{"SIGINT, slow pipe", os.Interrupt, "-", []string{"pipe_read", "pipe_wait"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pw.Close()
+			pw.WriteString("the first line, and nothing more for now\n")
+			p := env.start(t, startOpts{stdin: pr}, "send", "--json", "--to", "ann@example.org", "--subject", "slow", "--body-file", tt.file)
+			pr.Close()
+			if !blockedIn(p.cmd.Process.Pid, tt.wchans...) {
+				t.Log("the kernel does not say where postcard waits; signalling anyway")
+			}
+			sent := time.Now()
+			if err := p.cmd.Process.Signal(tt.sig); err != nil {
+				t.Fatal(err)
+			}
+			r, _ := p.wait(t, 10*time.Second)
+			took := time.Since(sent)
+			t.Logf("exited %s after the signal", took.Round(time.Millisecond))
+			m := r.wantFailure(t, exitTempFail, mailer.KindCancelled, mailer.StageValidate)
+			if !strings.Contains(m["error"].(string), "reading") {
+				t.Errorf("error %q", m["error"])
+			}
+			if took > 2*time.Second {
+				t.Errorf("took %s to exit after the first signal", took)
+			}
+		})
+	}
+}
+
+// pty opens a pseudo-terminal: the master, and the slave to give postcard
+// as its terminal.
+func pty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { m.Close(); s.Close() })
+	// Whatever postcard writes to the terminal is read and dropped.
+	go io.Copy(io.Discard, m)
+	return m, s
+}
+
+func echoOn(t *testing.T, tty *os.File) bool {
+	t.Helper()
+	tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tio.Lflag&unix.ECHO != 0
+}
+
+// The first Ctrl+C at the password prompt ends the login at once, with the
+// terminal's echo back on.
+func TestE2E_PasswordPromptCtrlC(t *testing.T) {
+	env := newE2E(t)
+	master, slave := pty(t)
+	if !echoOn(t, slave) {
+		t.Fatal("the new terminal has no echo")
+	}
+	stderrR, stderrW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(e2e.bin, "login", "--host", "127.0.0.1", "--port", "1", "--username", env.user, "--no-verify")
+	cmd.Env, cmd.Dir = env.environ(), env.home
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, stderrW
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stderrW.Close()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	var stderr bytes.Buffer
+	prompted := make(chan struct{})
+	go func() {
+		br := bufio.NewReader(stderrR)
+		var once sync.Once
+		for {
+			b, err := br.ReadByte()
+			if err != nil {
+				return
+			}
+			stderr.WriteByte(b)
+			if strings.Contains(stderr.String(), "App-specific password") {
+				once.Do(func() { close(prompted) })
+			}
+		}
+	}()
+	select {
+	case <-prompted:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no password prompt")
+	}
+	// The prompt is written just before the echo goes off.
+	for deadline := time.Now().Add(10 * time.Second); echoOn(t, slave); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the echo never went off")
+		}
+	}
+	sent := time.Now()
+	master.Write([]byte{3}) // Ctrl+C: the terminal sends SIGINT
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first Ctrl+C did not end the login")
+	}
+	took := time.Since(sent)
+	t.Logf("exited %s after Ctrl+C with code %d", took.Round(time.Millisecond), cmd.ProcessState.ExitCode())
+	if took > 2*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if !echoOn(t, slave) {
+		t.Error("the terminal was left with echo off")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitTempFail {
+		t.Errorf("exit code %d, want %d", code, exitTempFail)
+	}
+	if _, err := os.Stat(env.accountFile()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an account was saved: %v", err)
+	}
 }
 
 // The process holding the password cannot be dumped: /proc/PID/mem and the

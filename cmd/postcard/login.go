@@ -96,22 +96,22 @@ func (c *command) login(ctx context.Context, args []string) int {
 	}
 	a := opts.account(saved)
 
-	in := bufio.NewReader(c.stdin)
+	in := bufio.NewReaderSize(c.stdin, maxLine)
 	if a.Username == "" {
 		if opts.passwordStdin || !c.stdinIsTerm() {
 			return out.fail(usageErrorf("login", "login: --username is required: your full iCloud address, like name@icloud.com"))
 		}
 		fmt.Fprint(c.stderr, "iCloud address (name@icloud.com): ")
-		line, err := readLine(in)
+		line, err := untilDone(ctx, func() (string, error) { return readLine(in) })
 		if err != nil {
-			return out.fail(usageErrorf("login", "login: no username given"))
+			return out.fail(loginReadFailed(ctx, "no username given", err))
 		}
 		a.Username = strings.TrimSpace(line)
 	}
 	if err := a.Validate(); err != nil {
 		return out.fail(err)
 	}
-	password, err := c.password(in, a.Username, opts.passwordStdin)
+	password, err := c.password(ctx, in, a.Username, opts.passwordStdin)
 	if err != nil {
 		return out.fail(err)
 	}
@@ -164,12 +164,13 @@ func (c *command) login(ctx context.Context, args []string) int {
 }
 
 // password reads the password from the first line of in (--password-stdin)
-// or from the terminal without echo. It is never an argument.
-func (c *command) password(in *bufio.Reader, username string, fromStdin bool) (string, error) {
+// or from the terminal without echo. It is never an argument. Ctrl+C ends
+// the wait at once.
+func (c *command) password(ctx context.Context, in *bufio.Reader, username string, fromStdin bool) (string, error) {
 	if fromStdin {
-		line, err := readLine(in)
+		line, err := untilDone(ctx, func() (string, error) { return readLine(in) })
 		if err != nil && !errors.Is(err, io.EOF) {
-			return "", usageErrorf("login", "login: reading the password from standard input: %v", err)
+			return "", loginReadFailed(ctx, "reading the password from standard input", err)
 		}
 		if line == "" {
 			return "", usageErrorf("login", "login: --password-stdin: standard input holds no password")
@@ -180,10 +181,10 @@ func (c *command) password(in *bufio.Reader, username string, fromStdin bool) (s
 		return "", usageErrorf("login", "login: standard input is not a terminal, so the password cannot be asked for: pipe it in with --password-stdin")
 	}
 	fmt.Fprintf(c.stderr, "App-specific password for %s (not your Apple ID password): ", username)
-	b, err := c.readPassword()
+	b, err := c.readPassword(ctx)
 	fmt.Fprintln(c.stderr)
 	if err != nil {
-		return "", usageErrorf("login", "login: reading the password: %v", err)
+		return "", loginReadFailed(ctx, "reading the password", err)
 	}
 	pw := strings.TrimRight(string(b), "\r\n")
 	if pw == "" {
@@ -192,12 +193,30 @@ func (c *command) password(in *bufio.Reader, username string, fromStdin bool) (s
 	return pw, nil
 }
 
-// readLine reads one line, without its line ending. A last line without one
-// is returned with a nil error.
+// maxLine bounds a line read from standard input, a username or a
+// password: the reader given to readLine is this large.
+const maxLine = 4096
+
+// readLine reads one line, without its line ending, from r, a reader of
+// maxLine bytes: a longer line is an error, not read on. A last line
+// without a line ending is returned with a nil error.
 func readLine(r *bufio.Reader) (string, error) {
-	line, err := r.ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+	line, err := r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return "", fmt.Errorf("the line is longer than %d bytes", maxLine)
+	}
+	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
 		return "", err
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return strings.TrimRight(string(line), "\r\n"), nil
+}
+
+// loginReadFailed is the error of a prompt or a read of standard input
+// that failed or was cancelled.
+func loginReadFailed(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return &cmdError{kind: "cancelled", code: exitTempFail, msg: "login: cancelled; nothing was saved",
+			hint: "Nothing was saved. Run postcard login again when you are ready."}
+	}
+	return usageErrorf("login", "login: %s: %v", what, err)
 }

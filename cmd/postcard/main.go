@@ -23,8 +23,10 @@ func main() {
 	// The password passes through this process's memory: keep it out of
 	// core dumps and out of reach of the user's other processes.
 	_ = mailer.NoCoreDumps()
-	// The first Ctrl+C cancels the send in progress, mid-upload included;
-	// once it has, the signal is handed back so a second one kills at once.
+	// The first Ctrl+C (or SIGTERM) cancels what the command is waiting on,
+	// a send mid-upload, the body from a pipe or the password prompt
+	// included; once it has, the signal is handed back so a second one
+	// kills at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	context.AfterFunc(ctx, stop)
 	c := &command{
@@ -32,7 +34,7 @@ func main() {
 		stdout:       os.Stdout,
 		stderr:       os.Stderr,
 		stdinIsTerm:  func() bool { return term.IsTerminal(int(os.Stdin.Fd())) },
-		readPassword: func() ([]byte, error) { return term.ReadPassword(int(os.Stdin.Fd())) },
+		readPassword: readPasswordTerminal,
 		configDir:    mailer.ConfigDir,
 		dataDir:      mailer.DataDir,
 		openWindow:   openWindowOnDisplay,
@@ -48,7 +50,7 @@ type command struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	stdinIsTerm    func() bool
-	readPassword   func() ([]byte, error) // without echo, from the terminal
+	readPassword   func(context.Context) ([]byte, error) // without echo, from the terminal
 	configDir      func() (string, error)
 	dataDir        func() (string, error) // the message store's folder
 	keychain       mailer.Keychain

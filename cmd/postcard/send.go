@@ -64,8 +64,8 @@ func parseSend(args []string) (sendOptions, error) {
 }
 
 // message builds the message; the body comes from --body, or from
-// --body-file read from stdin when it is "-".
-func (o sendOptions) message(stdin io.Reader) (mailer.Message, error) {
+// --body-file (see readBody).
+func (o sendOptions) message(ctx context.Context, stdin io.Reader) (mailer.Message, error) {
 	m := mailer.Message{
 		From:        o.from,
 		To:          o.to,
@@ -76,32 +76,65 @@ func (o sendOptions) message(stdin io.Reader) (mailer.Message, error) {
 		Body:        o.body,
 		Attachments: o.attach,
 	}
-	var (
-		b   []byte
-		err error
-	)
-	switch o.bodyFile {
-	case "":
+	if o.bodyFile == "" {
 		return m, nil
-	case "-":
-		b, err = io.ReadAll(stdin)
-		if err != nil {
-			err = fmt.Errorf("body from standard input cannot be read: %v", err)
+	}
+	body, err := readBody(ctx, o.bodyFile, stdin)
+	if err != nil {
+		return m, err
+	}
+	m.Body = body
+	return m, nil
+}
+
+// readBody reads the message text from name: a file, a FIFO, or standard
+// input for "-". No more than iCloud's limit for a whole message is read
+// (--body-file /dev/zero or an endless pipe grew until killed): past it,
+// the body is refused as too large, naming the file. Opening a FIFO with
+// no writer and reading a slow pipe block where nothing can interrupt
+// them, so the first Ctrl+C or SIGTERM (which ends ctx) returns at once.
+func readBody(ctx context.Context, name string, stdin io.Reader) (string, error) {
+	what := fmt.Sprintf("body file %q", name)
+	if name == "-" {
+		what = "the body from standard input"
+	}
+	tooLarge := func() error {
+		return &mailer.Error{Kind: mailer.KindTooLarge, Stage: mailer.StageValidate,
+			Detail: fmt.Sprintf("%s is larger than the %s iCloud takes for a whole message", what, mailer.FormatSize(mailer.MaxMessageBytes))}
+	}
+	b, err := untilDone(ctx, func() ([]byte, error) {
+		r := stdin
+		if name != "-" {
+			f, err := os.Open(name)
+			if err != nil {
+				return nil, err
+			}
+			defer f.Close()
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > mailer.MaxMessageBytes {
+				return nil, tooLarge()
+			}
+			r = f
 		}
-	default:
-		b, err = os.ReadFile(o.bodyFile)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			err = fmt.Errorf("body file %q does not exist", o.bodyFile)
-		case err != nil:
-			err = fmt.Errorf("body file %q cannot be read: %v", o.bodyFile, unwrapPath(err))
-		}
+		return io.ReadAll(io.LimitReader(r, mailer.MaxMessageBytes+1))
+	})
+	var me *mailer.Error
+	switch {
+	case ctx.Err() != nil:
+		return "", &mailer.Error{Kind: mailer.KindCancelled, Stage: mailer.StageValidate,
+			Detail: "cancelled while reading " + what, Err: ctx.Err()}
+	case errors.As(err, &me):
+		return "", err
+	case errors.Is(err, fs.ErrNotExist):
+		err = fmt.Errorf("body file %q does not exist", name)
+	case err != nil:
+		err = fmt.Errorf("%s cannot be read: %v", what, unwrapPath(err))
+	case len(b) > mailer.MaxMessageBytes:
+		return "", tooLarge()
 	}
 	if err != nil {
-		return m, &mailer.Error{Kind: mailer.KindInvalidMessage, Stage: mailer.StageValidate, Detail: err.Error(), Err: err}
+		return "", &mailer.Error{Kind: mailer.KindInvalidMessage, Stage: mailer.StageValidate, Detail: err.Error(), Err: err}
 	}
-	m.Body = string(b)
-	return m, nil
+	return string(b), nil
 }
 
 // unwrapPath drops the "open <path>:" of a *fs.PathError, which the message
@@ -127,7 +160,7 @@ func (c *command) send(ctx context.Context, args []string) int {
 	if opts.bodyFile == "-" && c.stdinIsTerm() {
 		fmt.Fprintln(c.stderr, "postcard: type the message, then Ctrl+D on a line of its own")
 	}
-	m, err := opts.message(c.stdin)
+	m, err := opts.message(ctx, c.stdin)
 	if err != nil {
 		return out.fail(err)
 	}
