@@ -52,6 +52,18 @@ func (s *memStore) Delete(service, user string) error {
 	return nil
 }
 
+// password is what the keychain holds for user, without the servers it was
+// saved for.
+func (s *memStore) password(user string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.m["postcard/"+user]
+	if strings.HasPrefix(v, "postcard-password:1 ") {
+		_, v, _ = strings.Cut(v, "\n")
+	}
+	return v
+}
+
 // testCommand is a command with an in-memory keychain, a private config
 // folder and no terminal.
 type testCommand struct {
@@ -126,8 +138,11 @@ func TestLogin_NoVerifySavesAccountAndPassword(t *testing.T) {
 	if !reflect.DeepEqual(a, want) {
 		t.Errorf("saved %+v, want %+v", a, want)
 	}
-	if got := tc.store.m["postcard/me@icloud.com"]; got != "s3cret-pw" {
+	if got := tc.store.password("me@icloud.com"); got != "s3cret-pw" {
 		t.Errorf("keychain holds %q, want the password without its line end", got)
+	}
+	if got := tc.store.m["postcard/me@icloud.com"]; !strings.HasPrefix(got, "postcard-password:1 contacts.icloud.com imap.mail.me.com smtp.mail.me.com\n") {
+		t.Errorf("keychain holds %q, want it recorded for iCloud's servers", got)
 	}
 	if !strings.Contains(tc.stdout.String(), "Saved.") {
 		t.Errorf("stdout = %q", tc.stdout)
@@ -145,8 +160,8 @@ func TestLogin_NewUsernameRemovesOldPassword(t *testing.T) {
 	if code := tc.run("new-pw\n", "login", "--username", "new@icloud.com", "--name", "Ann", "--password-stdin", "--no-verify"); code != 0 {
 		t.Fatalf("exit %d\n%s", code, tc.stderr)
 	}
-	if want := map[string]string{"postcard/new@icloud.com": "new-pw"}; len(tc.store.m) != 1 || tc.store.m["postcard/new@icloud.com"] != "new-pw" {
-		t.Errorf("keychain = %v, want only %v", tc.store.m, want)
+	if len(tc.store.m) != 1 || tc.store.password("new@icloud.com") != "new-pw" {
+		t.Errorf("keychain = %v, want only new-pw for new@icloud.com", tc.store.m)
 	}
 	a, _ := mailer.LoadAccount(tc.dir)
 	if a.Username != "new@icloud.com" || a.DisplayName != "Ann" {
@@ -345,7 +360,7 @@ func TestLogin_TerminalPrompts(t *testing.T) {
 	if strings.Contains(tc.stdout.String()+tc.stderr.String(), "typed-pw") {
 		t.Error("the password was echoed")
 	}
-	if got := tc.store.m["postcard/me@icloud.com"]; got != "typed-pw" {
+	if got := tc.store.password("me@icloud.com"); got != "typed-pw" {
 		t.Errorf("keychain holds %q", got)
 	}
 }

@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -379,6 +380,184 @@ func TestE2E_PasswordPromptCtrlC(t *testing.T) {
 	}
 }
 
+// An account file or folder another user could have written is not used:
+// exit 78 naming the file, the fix in the hint, and no connection made.
+func TestE2E_AccountFileUnsafe(t *testing.T) {
+	env := newE2E(t)
+	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
+	env.login(t, srv, "--no-verify")
+	file := env.accountFile()
+	dir := filepath.Dir(file)
+	for _, tt := range []struct {
+		name      string
+		break_    func() error
+		repair    func() error
+		fix, root string
+	}{
+		{"file writable by all", func() error { return os.Chmod(file, 0o666) }, func() error { return os.Chmod(file, 0o600) }, "chmod 600", ""},
+		{"folder writable by group", func() error { return os.Chmod(dir, 0o770) }, func() error { return os.Chmod(dir, 0o700) }, "chmod 700", ""},
+		{"file owned by another user", func() error { return os.Chown(file, 65534, -1) }, func() error { return os.Chown(file, os.Getuid(), -1) }, "chown", "root"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.root != "" && os.Getuid() != 0 {
+				t.Skip("only root can give a file to another user")
+			}
+			if err := tt.break_(); err != nil {
+				t.Fatal(err)
+			}
+			defer tt.repair()
+			for _, args := range [][]string{{"check", "--json"}, {"send", "--json", "--to", "ann@example.org", "--subject", "x", "--body", "x"}} {
+				r := env.run(t, "", args...)
+				r.wantCode(t, exitConfig)
+				m := r.json(t)
+				if m["kind"] != "config" || !strings.Contains(m["error"].(string), file) || !strings.Contains(m["hint"].(string), tt.fix) {
+					t.Errorf("%s: %v, want config naming %s with %q in the hint", args[0], m, file, tt.fix)
+				}
+			}
+		})
+	}
+	env.run(t, "", "check").wantCode(t, 0)
+	if n := srv.Sessions(); n != 1 {
+		t.Errorf("server saw %d sessions, want only the last check's", n)
+	}
+}
+
+// A password saved for one server is not sent to another that the account
+// file names later: the user is asked to sign in again.
+func TestE2E_PasswordTiedToItsServer(t *testing.T) {
+	env := newE2E(t)
+	cert, err := e2e.ca.ServerCert("127.0.0.1", "localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS, Cert: cert})
+	env.login(t, srv)
+	data, err := os.ReadFile(env.accountFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same server by another name stands for another user's server.
+	moved := bytes.Replace(data, []byte(`"host": "127.0.0.1"`), []byte(`"host": "localhost"`), 1)
+	if bytes.Equal(moved, data) {
+		t.Fatalf("no host in %s", data)
+	}
+	if err := os.WriteFile(env.accountFile(), moved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := env.run(t, "", "check", "--json")
+	m := r.wantFailure(t, exitConfig, mailer.KindKeychain, mailer.StageKeychain)
+	if e := m["error"].(string); !strings.Contains(e, "saved for 127.0.0.1") || !strings.Contains(e, "not for localhost") {
+		t.Errorf("error %q", e)
+	}
+	if !strings.Contains(m["hint"].(string), "postcard login") {
+		t.Errorf("hint %q", m["hint"])
+	}
+	if at := srv.AuthAttempts(); len(at) != 1 {
+		t.Errorf("logins %+v: the password went to the server named later", at)
+	}
+	// Signing in to the new name ties the password to it.
+	env.run(t, env.password+"\n", "login", "--host", "localhost", "--password-stdin").wantCode(t, 0)
+	env.run(t, "", "check").wantCode(t, 0)
+}
+
+// Two logins at once, one changing the username, never leave the account
+// file naming a username whose password is gone.
+func TestE2E_ConcurrentLogins(t *testing.T) {
+	env := newE2E(t)
+	other := "other-" + env.user
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = (mailer.Keychain{}).Delete(ctx, other)
+	})
+	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
+	env.login(t, srv, "--no-verify")
+	const rounds = 10
+	for i := range rounds {
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		for j, user := range []string{env.user, other} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := env.start(t, startOpts{stdin: strings.NewReader(env.password + "\n")}, "login", "--username", user, "--password-stdin", "--no-verify")
+				r, _ := p.wait(t, 60*time.Second)
+				codes[j] = r.code
+			}()
+		}
+		wg.Wait()
+		if codes[0] != 0 || codes[1] != 0 {
+			t.Fatalf("round %d: exit codes %v", i, codes)
+		}
+		a, err := mailer.LoadAccount(filepath.Dir(env.accountFile()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		pw, err := (mailer.Keychain{}).GetFor(ctx, a)
+		cancel()
+		if err != nil || pw != env.password {
+			t.Fatalf("round %d: the account names %s, whose password is %q (%v)", i, a.Username, pw, err)
+		}
+	}
+}
+
+// Without a session bus, postcard says there is no keychain and starts
+// nothing: no dbus-daemon, no gnome-keyring-daemon left behind.
+func TestE2E_NoSessionBus(t *testing.T) {
+	env := newE2E(t)
+	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
+	env.login(t, srv, "--no-verify")
+	run := filepath.Join("/run/user", strconv.Itoa(os.Getuid()))
+	for _, name := range []string{"bus", "dbus-session"} {
+		if _, err := os.Stat(filepath.Join(run, name)); err == nil {
+			t.Skipf("%s exists: this machine has a session bus without the variable", filepath.Join(run, name))
+		}
+	}
+	var noBus []string
+	for _, kv := range env.environ() {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			noBus = append(noBus, kv)
+		}
+	}
+	before := daemons(t)
+	for _, args := range [][]string{{"check", "--json"}, {"logout"}, {"login", "--password-stdin", "--no-verify"}} {
+		p := env.start(t, startOpts{env: noBus, stdin: strings.NewReader(env.password + "\n")}, args...)
+		r, _ := p.wait(t, 30*time.Second)
+		r.wantCode(t, exitConfig)
+		if !strings.Contains(r.stdout+r.stderr, "no keychain (no D-Bus session)") {
+			t.Errorf("postcard %s does not say there is no session bus", args[0])
+		}
+	}
+	for pid, name := range daemons(t) {
+		if _, ok := before[pid]; !ok {
+			t.Errorf("%s (pid %d) was started", name, pid)
+			if p, err := os.FindProcess(pid); err == nil {
+				p.Kill() // started by this test
+			}
+		}
+	}
+}
+
+// daemons returns the running D-Bus and keyring daemons by pid.
+func daemons(t *testing.T) map[int]string {
+	t.Helper()
+	out := map[int]string{}
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		comm, err := os.ReadFile(filepath.Join(d, "comm"))
+		if err != nil {
+			continue
+		}
+		name := strings.TrimSpace(string(comm))
+		if strings.HasPrefix(name, "dbus-daemon") || strings.HasPrefix(name, "dbus-launch") || strings.HasPrefix(name, "gnome-keyring") {
+			pid, _ := strconv.Atoi(filepath.Base(d))
+			out[pid] = name
+		}
+	}
+	return out
+}
+
 // The process holding the password cannot be dumped: /proc/PID/mem and the
 // like belong to root however it runs (PR_SET_DUMPABLE 0, so other
 // processes of the user cannot read its memory) and its core size limit
@@ -446,4 +625,70 @@ func firstLineWith(s, prefix string) string {
 		}
 	}
 	return ""
+}
+
+// A config folder that is read-only or on a full disk: the login fails with
+// exit 78 naming the folder, and leaves no password behind.
+func TestE2E_ConfigFolderReadOnlyOrFull(t *testing.T) {
+	for _, tt := range []struct {
+		name, mount string
+		fill        bool
+	}{
+		{"read-only", "ro,mode=0700", false},
+		{"full", "size=64k,mode=0700", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newE2E(t)
+			dir := filepath.Dir(env.accountFile())
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"login", "--json", "--host", "127.0.0.1", "--port", "1", "--username", env.user, "--password-stdin", "--no-verify"}
+			o := startOpts{stdin: strings.NewReader(env.password + "\n")}
+			want := "permission denied"
+			switch {
+			case os.Getuid() == 0:
+				// Root writes anywhere: give the folder a file system of
+				// its own, in a mount namespace that ends with postcard.
+				unshare, err := exec.LookPath("unshare")
+				if err != nil {
+					t.Skip("no unshare(1)")
+				}
+				fill := "no"
+				if tt.fill {
+					fill = "fill"
+				}
+				script := `mount -t tmpfs -o "$1" postcard-test "$2" || exit 99
+[ "$3" = fill ] && head -c 1000000 /dev/zero > "$2/fill" 2>/dev/null
+shift 3
+exec "$@"`
+				o.bin = unshare
+				args = append([]string{"-m", "sh", "-c", script, "sh", tt.mount, dir, fill, e2e.bin}, args...)
+				want = "read-only file system"
+				if tt.fill {
+					want = "no space left on device"
+				}
+			case tt.fill:
+				t.Skip("a full disk needs a file system of its own: root only")
+			default:
+				if err := os.Chmod(dir, 0o500); err != nil {
+					t.Fatal(err)
+				}
+				defer os.Chmod(dir, 0o700)
+			}
+			p := env.start(t, o, args...)
+			r, _ := p.wait(t, 60*time.Second)
+			if r.code == 99 {
+				t.Skipf("no tmpfs in a mount namespace here: %s", r.stderr)
+			}
+			r.wantCode(t, exitConfig)
+			m := r.json(t)
+			if e, _ := m["error"].(string); m["kind"] != "config" || !strings.Contains(e, dir) || !strings.Contains(e, want) {
+				t.Errorf("result %v, want config naming %s and saying %q", m, dir, want)
+			}
+			if pw := env.storedPassword(t); pw != "" {
+				t.Error("a password was left in the keychain for an account not saved")
+			}
+		})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/postcard-mail/postcard/mailer"
 )
@@ -137,7 +138,17 @@ func (c *command) login(ctx context.Context, args []string) int {
 		}
 	}
 
-	if err := c.keychain.Set(ctx, a.Username, password); err != nil {
+	// Another login may be saving at the same time: one at a time, and
+	// from the account as it is once the lock is ours, or each could
+	// delete the password the other just stored.
+	unlock, err := c.lockAccount(ctx, dir)
+	if err != nil {
+		return out.fail(err, stages...)
+	}
+	defer unlock()
+	saved, err = mailer.LoadAccount(dir)
+	hadSaved = err == nil
+	if err := c.keychain.SetFor(ctx, a, password); err != nil {
 		return out.fail(err, stages...)
 	}
 	if err := mailer.SaveAccount(dir, a); err != nil {
@@ -146,13 +157,17 @@ func (c *command) login(ctx context.Context, args []string) int {
 			// that was not saved.
 			_ = c.keychain.Delete(ctx, a.Username)
 		}
-		return out.fail(err, stages...)
+		return out.fail(saveFailed(dir, err), stages...)
 	}
 	if hadSaved && saved.Username != "" && saved.Username != a.Username {
-		// The password of the old username would be an orphan.
-		err := c.keychain.Delete(ctx, saved.Username)
-		if err != nil && !errors.Is(err, mailer.ErrPasswordNotFound) {
-			out.warn(fmt.Sprintf("the password of the previous username %s could not be removed from the keychain: %v", saved.Username, err))
+		// The password of the old username would be an orphan, unless the
+		// account file names it again (written by something that does not
+		// take the lock): look before deleting.
+		if now, err := mailer.LoadAccount(dir); err == nil && now.Username != saved.Username {
+			err := c.keychain.Delete(ctx, saved.Username)
+			if err != nil && !errors.Is(err, mailer.ErrPasswordNotFound) {
+				out.warn(fmt.Sprintf("the password of the previous username %s could not be removed from the keychain: %v", saved.Username, err))
+			}
 		}
 	}
 
@@ -219,4 +234,31 @@ func loginReadFailed(ctx context.Context, what string, err error) error {
 			hint: "Nothing was saved. Run postcard login again when you are ready."}
 	}
 	return usageErrorf("login", "login: %s: %v", what, err)
+}
+
+// lockAccount takes the account's lock for a change of the account file
+// and the keychain together, waiting a while for another postcard.
+func (c *command) lockAccount(ctx context.Context, dir string) (func(), error) {
+	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	unlock, err := mailer.LockAccount(lctx, dir)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err // cancelled: the mailer's error says so
+		}
+		return nil, &cmdError{kind: "config", code: exitConfig, msg: err.Error(),
+			hint: fmt.Sprintf("Another postcard is changing the account. Wait for it to finish and try again; if none is running, make sure %s is a folder you can write.", dir)}
+	}
+	return unlock, nil
+}
+
+// saveFailed is the error of an account that could not be saved in dir:
+// the folder, a read-only one or a full disk, is what to fix.
+func saveFailed(dir string, err error) error {
+	hint := fmt.Sprintf("Postcard keeps the account in %s: make sure that folder is yours and writable and the disk is not full, then try again.", dir)
+	var ue *mailer.UnsafeError
+	if errors.As(err, &ue) {
+		hint = fmt.Sprintf("Postcard does not keep the account where another user could change it. Run: %s", ue.Fix)
+	}
+	return &cmdError{kind: "config", code: exitConfig, msg: err.Error(), hint: hint}
 }

@@ -24,6 +24,11 @@ func (c *command) logout(ctx context.Context, args []string) int {
 	if err != nil {
 		return out.fail(err)
 	}
+	unlock, err := c.lockAccount(ctx, dir)
+	if err != nil {
+		return out.fail(err)
+	}
+	defer unlock()
 	err = c.keychain.Delete(ctx, a.Username)
 	switch {
 	case errors.Is(err, mailer.ErrPasswordNotFound):

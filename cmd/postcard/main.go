@@ -168,8 +168,12 @@ func (c *command) loadAccount() (mailer.Account, string, error) {
 	case errors.Is(err, mailer.ErrNoAccount):
 		return a, dir, errNoAccount
 	case err != nil:
-		return a, dir, &cmdError{kind: "config", code: exitConfig, msg: err.Error(),
-			hint: "Run postcard login to write the account settings again."}
+		hint := "Run postcard login to write the account settings again."
+		var ue *mailer.UnsafeError
+		if errors.As(err, &ue) {
+			hint = fmt.Sprintf("Postcard does not use an account file another user could have changed. If it is yours as it is, run: %s (or delete it and run postcard login).", ue.Fix)
+		}
+		return a, dir, &cmdError{kind: "config", code: exitConfig, msg: err.Error(), hint: hint}
 	}
 	return a, dir, nil
 }
@@ -189,10 +193,14 @@ func (c *command) openStore() (*store.Store, error) {
 }
 
 // storedPassword reads the password of a from the keychain when the mailer
-// asks, which it does while it connects.
+// asks, which it does while it connects: only if it was saved for every
+// server a sends it to.
 func (c *command) storedPassword(a mailer.Account) mailer.PasswordFunc {
 	return func(ctx context.Context) (string, error) {
-		pw, err := c.keychain.Get(ctx, a.Username)
+		pw, err := c.keychain.GetFor(ctx, a)
+		if errors.Is(err, mailer.ErrPasswordOtherServer) {
+			return "", &hintedError{err, fmt.Sprintf("Postcard sends the password only to the servers it was saved for. If you changed the server on purpose, run postcard login to sign in to it; if not, check %s.", mailer.AccountFile)}
+		}
 		if errors.Is(err, mailer.ErrPasswordNotFound) {
 			return "", &hintedError{err, fmt.Sprintf("No password is stored for %s. Run postcard login to store one.", a.Username)}
 		}
