@@ -9,11 +9,13 @@ import (
 // Printable returns s with every character that could act on a terminal
 // escaped, so that text from outside (a server's reply, a file name, an
 // address) cannot move the cursor, set a window's title, clear the screen
-// or hide text when it is printed: the C0 controls but tab and line feed,
-// ESC and DEL as \x1b and \x7f, the C1 controls (U+0080 to U+009F, CSI
-// U+009B among them) and the bidirectional overrides as \u009b, and bytes
-// that are not UTF-8 as \xff. Everything else, backslashes included, is
-// kept as it is.
+// or hide text when it is printed: the C0 controls but tab and line feed
+// as \x1b, DEL, the C1 controls (U+0080 to U+009F, CSI U+009B among them)
+// and the bidirectional overrides as \u007f and \u009b, and bytes that
+// are not UTF-8 as \xff. Everything else, backslashes included, is kept
+// as it is. What encoding/json leaves raw (DEL and up) becomes a JSON
+// escape, so JSON printed through Printable stays valid, and reads back
+// unchanged.
 func Printable(s string) string {
 	if !needsEscape(s) {
 		return s
@@ -25,7 +27,7 @@ func Printable(s string) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case escapedRune(r) && r < 0x80:
+		case escapedRune(r) && r < 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case escapedRune(r):
 			fmt.Fprintf(&b, `\u%04x`, r)

@@ -122,7 +122,7 @@ func TestPrintable(t *testing.T) {
 		"plain text, with ümlauts ✓":   "plain text, with ümlauts ✓",
 		"tab\tand\nnewline":            "tab\tand\nnewline",
 		"\x1b[2J\x1b]0;t\x07":          `\x1b[2J\x1b]0;t\x07`,
-		"cr\rdel\x7f nul\x00":          `cr\x0ddel\x7f nul\x00`,
+		"cr\rdel\x7f nul\x00":          `cr\x0ddel\u007f nul\x00`,
 		"csi \u009b31m nel \u0085":     `csi \u009b31m nel \u0085`,
 		"bad \xff\xc2 utf8":            `bad \xff\xc2 utf8`,
 		"rlo \u202egnp.exe":            `rlo \u202egnp.exe`,

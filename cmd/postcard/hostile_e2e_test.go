@@ -627,6 +627,59 @@ func firstLineWith(s, prefix string) string {
 	return ""
 }
 
+// hostile starts an smtptest.Hostile with the e2e CA's certificate.
+func hostile(t *testing.T, cfg smtptest.HostileConfig) *smtptest.Hostile {
+	t.Helper()
+	if cfg.Mode != smtptest.NoTLS {
+		cert, err := e2e.ca.ServerCert("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Cert = cert
+	}
+	h, err := smtptest.StartHostile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+// Nothing a server or a file name holds reaches the terminal raw: ESC, BEL,
+// OSC, CSI and C1 come out escaped on stderr and in --json.
+func TestE2E_ControlCharactersEscaped(t *testing.T) {
+	env := newE2E(t)
+	evil := "\x1b]0;owned\x07\x1b[2J\u009b31m\x7f\u202e"
+	evilAddr := "ann\x1b[2Jowned\u009b31m\x7f\u202e@example.org" // no ';', which splits a list
+	h := hostile(t, smtptest.HostileConfig{At: map[string]smtptest.Act{
+		"mail": {Reply: "550 5.7.0 " + evil + " not yours\r\n"},
+	}})
+	env.run(t, env.password+"\n", "login", "--host", "127.0.0.1", "--port", strconv.Itoa(h.Port()),
+		"--username", env.user, "--password-stdin", "--no-verify").wantCode(t, 0)
+	raw := func(s string) bool {
+		return strings.ContainsAny(s, "\x1b\x07\x7f\u009b\u202e")
+	}
+	for _, args := range [][]string{
+		{"send", "--to", "ann@example.org", "--subject", "x", "--body", "x"},
+		{"send", "--json", "--to", "ann@example.org", "--subject", "x", "--body", "x"},
+		{"send", "--to", "ann@example.org", "--subject", "x", "--body", "x", "--attach", filepath.Join(env.home, "a"+evil+".pdf")},
+		{"send", "--json", "--to", "ann@example.org", "--subject", "x", "--body", "x", "--attach", filepath.Join(env.home, "a"+evil+".pdf")},
+		{"send", "--json", "--to", evilAddr, "--subject", "x", "--body", "x"},
+		{"send", "--to", evilAddr, "--subject", "x", "--body", "x"},
+	} {
+		r := env.run(t, "", args...)
+		if r.code == 0 {
+			t.Errorf("postcard %v succeeded", args)
+		}
+		if raw(r.stdout) || raw(r.stderr) {
+			t.Errorf("postcard %v printed control characters raw:\nstdout %q\nstderr %q", args, r.stdout, r.stderr)
+		}
+		if !strings.Contains(r.stdout+r.stderr, "owned") {
+			t.Errorf("postcard %v: the text is missing, escaped or not", args)
+		}
+	}
+}
+
 // A config folder that is read-only or on a full disk: the login fails with
 // exit 78 naming the folder, and leaves no password behind.
 func TestE2E_ConfigFolderReadOnlyOrFull(t *testing.T) {

@@ -84,6 +84,8 @@ configuration or keychain.
 // run runs postcard with args (without the program name) and returns the
 // exit code.
 func (c *command) run(ctx context.Context, args []string) int {
+	// Whatever is printed may hold text from outside: escape its controls.
+	c.stdout, c.stderr = escapeControls(c.stdout), escapeControls(c.stderr)
 	if len(args) == 0 {
 		return c.window()
 	}

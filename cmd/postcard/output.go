@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/postcard-mail/postcard/mailer"
 	"github.com/postcard-mail/postcard/mailer/store"
@@ -256,9 +259,59 @@ func (o output) failWith(err error, extra result) int {
 }
 
 func (o output) writeJSON(r result) {
-	enc := json.NewEncoder(o.c.stdout)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(r); err != nil {
 		fmt.Fprintf(o.c.stderr, "postcard: writing the result: %v\n", err)
+		return
 	}
+	o.c.stdout.Write(jsonEscapeControls(b.Bytes()))
+}
+
+// jsonEscapeControls escapes in encoded JSON what encoding/json leaves
+// raw but a terminal acts on: DEL, the C1 controls (U+0080 to U+009F, CSI
+// U+009B among them) and the bidirectional overrides, as \u00XX. Outside
+// strings JSON is ASCII, so this touches only strings, and a decoder reads
+// them back unchanged. encoding/json already escapes C0 and ESC.
+func jsonEscapeControls(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			if out == nil {
+				out = append(make([]byte, 0, len(b)+16), b[:i]...)
+			}
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else if out != nil {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	if out == nil {
+		return b
+	}
+	return out
+}
+
+// printableWriter escapes control characters in everything written to a
+// terminal or a file (see mailer.Printable): what came from outside, a
+// server's reply, a file name, an address, cannot act on the terminal. Each
+// write must be whole lines or whole characters, as fmt's are.
+type printableWriter struct{ w io.Writer }
+
+func (p printableWriter) Write(b []byte) (int, error) {
+	s := mailer.Printable(string(b))
+	if _, err := io.WriteString(p.w, s); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// escapeControls wraps w in a printableWriter, once.
+func escapeControls(w io.Writer) io.Writer {
+	if _, ok := w.(printableWriter); ok {
+		return w
+	}
+	return printableWriter{w}
 }

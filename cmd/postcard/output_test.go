@@ -134,3 +134,28 @@ func TestOutputFail_Human(t *testing.T) {
 		t.Errorf("stdout = %q, want nothing", stdout.String())
 	}
 }
+
+// What came from outside is printed escaped: in human output as \x1b and
+// \u009b, in JSON as JSON escapes that read back to the same text.
+func TestOutput_EscapesControls(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	c := &command{stdout: escapeControls(&stdout), stderr: escapeControls(&stderr)}
+	evil := "550 \x1b]0;t\x07 \u009b2J \x7f \u202e"
+	newOutput(c, false).fail(&mailer.Error{Kind: mailer.KindUnknown, Detail: evil})
+	newOutput(c, true).fail(&mailer.Error{Kind: mailer.KindUnknown, Detail: evil})
+	for _, out := range []string{stdout.String(), stderr.String()} {
+		if strings.ContainsAny(out, "\x1b\x07\x7f\u009b\u202e") {
+			t.Errorf("raw control characters in %q", out)
+		}
+	}
+	var m map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &m); err != nil || m["error"] != "mailer: "+evil {
+		t.Errorf("JSON %s reads back as %q (%v)", stdout.String(), m["error"], err)
+	}
+	if !strings.Contains(stderr.String(), `\x1b]0;t\x07 \u009b2J \u007f \u202e`) {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	if got := string(jsonEscapeControls([]byte("{\"a\":\"x\u0085y\x7f\u2066\"}"))); got != `{"a":"x\u0085y\u007f\u2066"}` {
+		t.Errorf("jsonEscapeControls = %s", got)
+	}
+}
