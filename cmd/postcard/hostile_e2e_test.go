@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"golang.org/x/sys/unix"
 
 	"github.com/postcard-mail/postcard/mailer"
@@ -677,6 +678,75 @@ func TestE2E_ControlCharactersEscaped(t *testing.T) {
 		if !strings.Contains(r.stdout+r.stderr, "owned") {
 			t.Errorf("postcard %v: the text is missing, escaped or not", args)
 		}
+	}
+}
+
+// An attachment that changes between the check and the upload stops the
+// send as invalid-message (65), naming the file; nothing is delivered.
+func TestE2E_AttachmentChangesWhileSending(t *testing.T) {
+	for _, change := range []string{"grows", "shrinks"} {
+		t.Run(change, func(t *testing.T) {
+			env := newE2E(t)
+			att := filepath.Join(env.home, "report.pdf")
+			if err := os.WriteFile(att, bytes.Repeat([]byte("r"), 100_000), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS, OnRcpt: func(string) *smtp.SMTPError {
+				// The message is checked and encoded; the upload comes next.
+				if change == "grows" {
+					f, _ := os.OpenFile(att, os.O_APPEND|os.O_WRONLY, 0)
+					f.WriteString("more")
+					f.Close()
+				} else {
+					os.Truncate(att, 10)
+				}
+				return nil
+			}})
+			env.login(t, srv, "--no-verify")
+			r := env.run(t, "", "send", "--json", "--to", "ann@example.org", "--subject", "x", "--body", "x", "--attach", att)
+			m := r.wantFailure(t, exitDataErr, mailer.KindInvalidMessage, mailer.StageData)
+			if !strings.Contains(m["error"].(string), "report.pdf") {
+				t.Errorf("error %q does not name the file", m["error"])
+			}
+			if n := len(srv.Messages()); n != 0 {
+				t.Errorf("%d messages delivered", n)
+			}
+		})
+	}
+}
+
+// Old TLS and a refused STARTTLS are TLS failures (76), a flood of a reply
+// a protocol one (76), all with the password unsent.
+func TestE2E_HostileServers(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		cfg  smtptest.HostileConfig
+		kind mailer.Kind
+	}{
+		{"TLS 1.1 only", smtptest.HostileConfig{MaxTLSVersion: 0x0302}, mailer.KindTLSVersion},
+		{"STARTTLS answered 454", smtptest.HostileConfig{At: map[string]smtptest.Act{"starttls": {Reply: "454 4.7.0 TLS not available\r\n"}}}, mailer.KindTLSUnavailable},
+		{"STARTTLS answered 500", smtptest.HostileConfig{At: map[string]smtptest.Act{"starttls": {Reply: "500 5.5.1 unknown\r\n"}}}, mailer.KindTLSUnavailable},
+		{"endless greeting", smtptest.HostileConfig{At: map[string]smtptest.Act{"greeting": {Flood: smtptest.FloodLine}}}, mailer.KindProtocol},
+		{"endless EHLO in the clear", smtptest.HostileConfig{At: map[string]smtptest.Act{"ehlo": {Flood: smtptest.FloodLines}}}, mailer.KindProtocol},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newE2E(t)
+			h := hostile(t, tt.cfg)
+			p := env.start(t, startOpts{stdin: strings.NewReader(env.password + "\n"), measure: true}, "login", "--json", "--host", "127.0.0.1",
+				"--port", strconv.Itoa(h.Port()), "--username", env.user, "--password-stdin")
+			r, rss := p.wait(t, 60*time.Second)
+			t.Logf("took %s", time.Since(p.started).Round(time.Millisecond))
+			r.wantCode(t, exitProtocol)
+			if m := r.json(t); m["kind"] != string(tt.kind) {
+				t.Errorf("kind %v, want %s", m["kind"], tt.kind)
+			}
+			wantRSS(t, rss, 40)
+			for _, c := range h.Commands() {
+				if strings.HasPrefix(c, "AUTH") {
+					t.Errorf("the password was sent: %v", h.Commands())
+				}
+			}
+		})
 	}
 }
 
