@@ -999,12 +999,16 @@ func statusString(e *imap.Error) string {
 	return strings.Join(parts, " ")
 }
 
-// scrub removes the password from text the server or imapclient wrote.
+// scrub removes the password, and its base64 as AUTHENTICATE PLAIN sends
+// it, from text the server or imapclient wrote, and makes the rest
+// Printable: a server may repeat the login in its answer.
 func (s *imapSession) scrub(text string) string {
 	if s.pwDone && s.pw.password != "" {
-		text = strings.ReplaceAll(text, s.pw.password, "********")
+		for _, secret := range secretForms(s.a.Username, s.pw.password) {
+			text = strings.ReplaceAll(text, secret, "********")
+		}
 	}
-	return text
+	return Printable(text)
 }
 
 // errReplyTooLarge is the failure of a read past maxIMAPReply.

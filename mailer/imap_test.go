@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -86,8 +87,9 @@ func assertNoPassword(t *testing.T, err error, stages []mailer.StageResult) {
 	for _, s := range stages {
 		texts = append(texts, s.Detail)
 	}
+	plain := base64.RawStdEncoding.EncodeToString([]byte("\x00" + testUser + "\x00" + testPass))
 	for _, s := range texts {
-		if strings.Contains(s, testPass) {
+		if strings.Contains(s, testPass) || strings.Contains(s, plain) {
 			t.Errorf("the password shows in %q", s)
 		}
 	}
@@ -283,6 +285,50 @@ func expectLine(t *testing.T, r *bufio.Reader, want string) {
 	line, err := r.ReadString('\n')
 	if err != nil || !strings.HasSuffix(strings.TrimRight(line, "\r\n"), want) {
 		t.Errorf("client sent %q (%v), want %q", line, err, want)
+	}
+}
+
+// A server that repeats the login in its refusal, control characters and
+// all, gets neither the password nor its base64 into the error.
+func TestIMAP_LoginEchoScrubbed(t *testing.T) {
+	cert, err := testCA.ServerCert("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := scripted(t, func(c net.Conn, _ *bufio.Reader) {
+		tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
+		r := bufio.NewReader(tc)
+		io.WriteString(tc, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN LOGINDISABLED] ready\r\n")
+		var said []string
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimRight(line, "\r\n")
+			said = append(said, line)
+			tag, rest, _ := strings.Cut(line, " ")
+			switch {
+			case strings.HasPrefix(strings.ToUpper(rest), "CAPABILITY"):
+				io.WriteString(tc, "* CAPABILITY IMAP4rev1 AUTH=PLAIN LOGINDISABLED\r\n"+tag+" OK done\r\n")
+				said = nil
+			case strings.EqualFold(rest, "AUTHENTICATE PLAIN"):
+				io.WriteString(tc, "+ \r\n")
+				line, _ := r.ReadString('\n')
+				said = append(said, strings.TrimRight(line, "\r\n"))
+				fallthrough
+			case strings.HasPrefix(strings.ToUpper(rest), "AUTHENTICATE PLAIN "):
+				io.WriteString(tc, tag+" NO [AUTHENTICATIONFAILED] \x1b[2J you said: "+strings.Join(said, " | ")+"\r\n")
+				return
+			default:
+				io.WriteString(tc, tag+" BAD what\r\n")
+			}
+		}
+	})
+	_, _, err = fileCopy(t, imapClient(), imapAccount(port, mailer.ImplicitTLS), testPass, "x@icloud.example", []byte("x"))
+	wantKind(t, err, mailer.KindAuth, mailer.StageLogin)
+	if err != nil && (!strings.Contains(err.Error(), "********") || strings.Contains(err.Error(), "\x1b")) {
+		t.Errorf("error %q: want the echo scrubbed and escaped", err)
 	}
 }
 
