@@ -74,13 +74,13 @@ func (c *account) hasPassword() bool {
 // the session's, or the keychain's, read when the send asks.
 func (c *account) password() mailer.PasswordFunc {
 	c.mu.Lock()
-	session, user := c.session, c.a.Username
+	session, a := c.session, c.a
 	c.mu.Unlock()
 	if session != "" {
 		return mailer.Password(session)
 	}
 	secrets := c.secrets
-	return func(ctx context.Context) (string, error) { return secrets.Get(ctx, user) }
+	return func(ctx context.Context) (string, error) { return secrets.GetFor(ctx, a) }
 }
 
 // sendWith returns the account and its password as they are now, for one

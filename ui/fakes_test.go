@@ -230,6 +230,14 @@ func (s *fakeSecrets) Get(ctx context.Context, user string) (string, error) {
 	return pw, nil
 }
 
+func (s *fakeSecrets) GetFor(ctx context.Context, a mailer.Account) (string, error) {
+	return s.Get(ctx, a.Username)
+}
+
+func (s *fakeSecrets) SetFor(ctx context.Context, a mailer.Account, pw string) error {
+	return s.Set(ctx, a.Username, pw)
+}
+
 func (s *fakeSecrets) Set(ctx context.Context, user, pw string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -575,7 +575,11 @@ func passwordFor(secrets Secrets, src passwordSource, s Settings, session, store
 	case fromSession:
 		return mailer.Password(session)
 	}
-	return func(ctx context.Context) (string, error) { return secrets.Get(ctx, storedUser) }
+	// The stored password, given only to the servers it was saved for:
+	// settings that name another server ask for it again.
+	a := s.Account
+	a.Username = storedUser
+	return func(ctx context.Context) (string, error) { return secrets.GetFor(ctx, a) }
 }
 
 // failed shows err from a settings operation; cancelled is only a status.
@@ -767,6 +771,23 @@ func (p *settingsPane) store(s Settings, verified bool) {
 	secrets, dir := p.w.d.Secrets, p.w.d.ConfigDir
 	ctx := p.begin("Saving…")
 	go func() {
+		// One change of the account and keychain at a time, with the
+		// command line's logins too.
+		unlock, lerr := mailer.LockAccount(ctx, dir)
+		if lerr != nil {
+			p.w.do(func() {
+				p.end()
+				p.stored(s, src, nil, lerr, verified)
+				p.w.note(eventSave)
+			})
+			return
+		}
+		defer unlock()
+		// The account as it is now on disk: another process may have
+		// changed it since this window read it.
+		if onDisk, err := mailer.LoadAccount(dir); err == nil {
+			old, hadAccount = onDisk, true
+		}
 		oldUser := ""
 		if hadAccount && old.Username != s.Account.Username {
 			oldUser = old.Username
@@ -774,7 +795,7 @@ func (p *settingsPane) store(s Settings, verified bool) {
 		var kerr error
 		switch {
 		case src == fromTyped:
-			kerr = secrets.Set(ctx, s.Account.Username, s.Password)
+			kerr = secrets.SetFor(ctx, s.Account, s.Password)
 			if kerr == nil && oldUser != "" {
 				// The old entry is stale now; not finding it is fine.
 				if err := secrets.Delete(ctx, oldUser); err != nil && !errors.Is(err, mailer.ErrPasswordNotFound) {

@@ -42,9 +42,13 @@ type SentFolder interface {
 // Secrets keeps the app-specific password per username, as mailer.Keychain
 // does. Its errors are *mailer.Error matching mailer.ErrPasswordNotFound,
 // mailer.ErrKeychainUnavailable or mailer.ErrKeychainTimeout.
+//
+// GetFor gives the password only to the servers it was saved for (SetFor
+// records them): an account that now names another server gets an error
+// matching mailer.ErrPasswordNotFound, and the user signs in again.
 type Secrets interface {
-	Get(ctx context.Context, user string) (string, error)
-	Set(ctx context.Context, user, password string) error
+	GetFor(ctx context.Context, a mailer.Account) (string, error)
+	SetFor(ctx context.Context, a mailer.Account, password string) error
 	Delete(ctx context.Context, user string) error
 	Move(ctx context.Context, oldUser, newUser string) error
 }

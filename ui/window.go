@@ -142,7 +142,12 @@ func newWindow(d Deps) *window {
 	w.sent = newSentPane(w)
 	w.settings = newSettingsPane(w)
 	if err != nil && !errors.Is(err, mailer.ErrNoAccount) {
-		say(w.settings.status, widget.DangerImportance, "The account file could not be read: "+err.Error())
+		msg := "The account file could not be read: " + err.Error()
+		var ue *mailer.UnsafeError
+		if errors.As(err, &ue) {
+			msg = "The account file is not used: " + ue.Error() + ", so another user could have changed it. Fix it with: " + ue.Fix
+		}
+		say(w.settings.status, widget.DangerImportance, msg)
 	}
 	w.acct.onChange(func() {
 		w.compose.showFrom()
@@ -263,7 +268,7 @@ func (w *window) start() {
 	w.syncContacts()
 	secrets, user := w.d.Secrets, a.Username
 	go func() {
-		_, err := secrets.Get(context.Background(), user)
+		_, err := secrets.GetFor(context.Background(), a)
 		w.do(func() {
 			w.lookedUp(user, err)
 			w.note(eventLookup)
@@ -543,7 +548,11 @@ func (w *window) switchAndSend(id string, a mailer.Account) {
 	w.acct.set(a)
 	w.settings.showAccount(a)
 	go func() {
-		err := mailer.SaveAccount(dir, a)
+		unlock, err := mailer.LockAccount(context.Background(), dir)
+		if err == nil {
+			err = mailer.SaveAccount(dir, a)
+			unlock()
+		}
 		w.do(func() {
 			if err != nil {
 				say(w.compose.note, widget.WarningImportance, "The new setting is used, but it could not be saved: "+err.Error())
