@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +18,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
+
+	"github.com/postcard-mail/postcard/mailer/internal/netfail"
 )
 
 // The iCloud Mail IMAP defaults.
@@ -320,10 +321,8 @@ type imapSession struct {
 	stage   Stage
 	started time.Time
 
-	// The password arrives on pwc while the session connects.
-	pwc    chan passwordResult
-	pwDone bool
-	pw     passwordResult
+	// pw is the password, read while the session connects.
+	pw *pendingPassword
 }
 
 // open connects, secures the connection, reads the greeting and logs in.
@@ -336,17 +335,8 @@ func (c *IMAPClient) open(parent context.Context, a IMAPAccount, pwf PasswordFun
 	s := &imapSession{
 		c: c, ctx: ctx, cancel: cancel, a: a,
 		host: strings.TrimSuffix(strings.TrimSpace(a.Host), "."),
-		pwc:  make(chan passwordResult, 1),
 	}
-	// Reading a keychain takes a few D-Bus round trips that need not wait
-	// for the network, nor the network for them.
-	go func() {
-		pw, err := pwf(ctx)
-		s.pwc <- passwordResult{pw, err} // buffered: never blocks
-		if err != nil {
-			cancel() // after the send, so a failure it causes finds the reason
-		}
-	}()
+	s.pw = startPassword(ctx, pwf, cancel)
 	defer func() {
 		if err != nil {
 			s.close()
@@ -359,32 +349,14 @@ func (c *IMAPClient) open(parent context.Context, a IMAPAccount, pwf PasswordFun
 	}
 	dctx, dcancel := context.WithTimeout(ctx, c.connectTimeout())
 	defer dcancel()
-	var ips []string
-	if ip := net.ParseIP(s.host); ip != nil {
-		ips = []string{ip.String()}
-	} else {
-		addrs, err := net.DefaultResolver.LookupIPAddr(dctx, s.host)
-		if err != nil {
-			return nil, s.fail(err)
-		}
-		for _, ad := range addrs {
-			ips = append(ips, ad.IP.String())
-		}
-		if len(ips) == 0 {
-			return nil, s.fail(&net.DNSError{Err: "no addresses", Name: s.host, IsNotFound: true})
-		}
+	ips, err := netfail.Resolve(dctx, s.host)
+	if err != nil {
+		return nil, s.fail(err)
 	}
 	s.ok(strings.Join(ips, ", "))
 
 	s.begin(StageConnect)
-	var raw net.Conn
-	d := net.Dialer{}
-	for _, ip := range ips {
-		raw, err = d.DialContext(dctx, "tcp", net.JoinHostPort(ip, strconv.Itoa(a.Port)))
-		if err == nil || dctx.Err() != nil {
-			break
-		}
-	}
+	raw, err := netfail.Dial(dctx, ips, a.Port)
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -459,9 +431,9 @@ func (c *IMAPClient) open(parent context.Context, a IMAPAccount, pwf PasswordFun
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	password, err := s.password()
+	password, known, err := s.pw.wait(s.ctx)
 	switch {
-	case err != nil && !s.pwDone:
+	case err != nil && !known:
 		return nil, s.fail(err) // the session ended while waiting
 	case err != nil:
 		return nil, s.passwordFailed(err)
@@ -814,36 +786,6 @@ func (s *imapSession) close() {
 	}
 }
 
-// password waits for the password, or for the session's end.
-func (s *imapSession) password() (string, error) {
-	if !s.pwDone {
-		select {
-		case s.pw = <-s.pwc:
-		case <-s.ctx.Done():
-			select {
-			case s.pw = <-s.pwc:
-			default:
-				return "", s.ctx.Err()
-			}
-		}
-		s.pwDone = true
-	}
-	return s.pw.password, s.pw.err
-}
-
-// passwordErr is the password's error if it has already failed.
-func (s *imapSession) passwordErr() error {
-	if !s.pwDone {
-		select {
-		case s.pw = <-s.pwc:
-			s.pwDone = true
-		default:
-			return nil
-		}
-	}
-	return s.pw.err
-}
-
 // passwordFailed ends the session because the password could not be had,
 // reporting the keychain as the stage that failed, and returns pw's error.
 func (s *imapSession) passwordFailed(err error) error {
@@ -870,7 +812,7 @@ func (s *imapSession) ok(detail string) {
 // returned instead: connecting stopped because of it.
 func (s *imapSession) fail(err error) error {
 	e := s.diagnose(err)
-	if perr := s.passwordErr(); perr != nil {
+	if perr := s.pw.failed(); perr != nil {
 		return s.passwordFailed(perr)
 	}
 	if s.c.OnStage != nil {
@@ -1003,8 +945,8 @@ func statusString(e *imap.Error) string {
 // it, from text the server or imapclient wrote, and makes the rest
 // Printable: a server may repeat the login in its answer.
 func (s *imapSession) scrub(text string) string {
-	if s.pwDone && s.pw.password != "" {
-		for _, secret := range secretForms(s.a.Username, s.pw.password) {
+	if pw := s.pw.known(); pw != "" {
+		for _, secret := range secretForms(s.a.Username, pw) {
 			text = strings.ReplaceAll(text, secret, "********")
 		}
 	}

@@ -1,6 +1,8 @@
 package mailer
 
 import (
+	"github.com/postcard-mail/postcard/mailer/internal/netfail"
+
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -27,8 +29,8 @@ type netFailure struct {
 
 // classifyNet says what a failure of the network or of TLS means: a
 // failure of the connection, not a server's reply. It knows the same cases
-// as the SMTP session's diagnose in send.go (which could call it), worded
-// for any protocol; ok is false for an error it does not recognise.
+// for every protocol (SMTP's diagnose in send.go, IMAP's in imap.go); ok is
+// false for an error it does not recognise.
 func classifyNet(err error, f netFailure) (kind Kind, detail string, ok bool) {
 	var (
 		dnsE *net.DNSError
@@ -52,20 +54,22 @@ func classifyNet(err error, f netFailure) (kind Kind, detail string, ok bool) {
 		// with TLS from the first byte.
 		return KindTLSMode, fmt.Sprintf("the server on port %d did not answer in TLS; it expects STARTTLS", f.port), true
 	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
-		return KindTLSCertificate, "the server's certificate is not trusted: " + certReason(err), true
+		return KindTLSCertificate, "the server's certificate is not trusted: " + netfail.CertReason(err), true
+	case f.stage == StageTLS && isTLSVersionError(err):
+		return KindTLSVersion, "the server offers only TLS 1.0 or 1.1, too old to be safe; Postcard needs TLS 1.2 or later", true
 	case f.stage == StageConnect && errors.Is(err, syscall.ECONNREFUSED):
 		return KindConnectRefused, fmt.Sprintf("nothing accepts connections on %s port %d", f.host, f.port), true
 	case f.stage == StageConnect && (errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)):
 		return KindConnectRefused, fmt.Sprintf("%s is unreachable from this network", f.host), true
 	case f.stage == StageConnect && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)):
 		return KindConnectTimeout, fmt.Sprintf("no answer from %s port %d within %s", f.host, f.port, f.connectTimeout), true
-	case f.stage == StageGreeting && f.startTLS && f.bytesRead == 0 && isTimeout(err):
+	case f.stage == StageGreeting && f.startTLS && f.bytesRead == 0 && netfail.IsTimeout(err):
 		// Connected, and not a byte in reply: the server is waiting for a
 		// TLS handshake, as on an implicit-TLS port.
 		return KindTLSMode, fmt.Sprintf("connected, but the server on port %d sent no greeting; it expects SSL/TLS from the start", f.port), true
-	case isTimeout(err):
+	case netfail.IsTimeout(err):
 		return KindTimeout, fmt.Sprintf("no answer from the server within %s", f.replyTimeout), true
-	case isConnLost(err):
+	case netfail.IsConnLost(err):
 		return KindConnectionLost, "the server closed the connection", true
 	}
 	return KindUnknown, "", false

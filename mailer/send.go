@@ -3,19 +3,18 @@ package mailer
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/textproto"
-	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/postcard-mail/postcard/mailer/internal/netfail"
 )
 
 // Defaults for Client.
@@ -213,53 +212,16 @@ type session struct {
 	// it passed.
 	limit time.Duration
 
-	// The password arrives on pwc while the session connects; cancel
-	// stops the connecting when it cannot be had. pwFailed is the
-	// password's error once the session has stopped because of it: only
-	// then does open return it instead of what went wrong on the wire.
-	pwc      chan passwordResult
-	pwDone   bool
-	pw       passwordResult
+	// pw is the password, read while the session connects; cancel stops
+	// the connecting when it cannot be had. pwFailed is the password's
+	// error once the session has stopped because of it: only then does
+	// open return it instead of what went wrong on the wire.
+	pw       *pendingPassword
 	pwFailed error
 	cancel   context.CancelFunc
 	// secrets are the password and its encodings as they go on the wire,
 	// cut out of every reply kept: some servers repeat the AUTH line.
 	secrets []string
-}
-
-type passwordResult struct {
-	password string
-	err      error
-}
-
-// password waits for the password, or for the session's end.
-func (s *session) password() (string, error) {
-	if !s.pwDone {
-		select {
-		case s.pw = <-s.pwc:
-		case <-s.ctx.Done():
-			select {
-			case s.pw = <-s.pwc:
-			default:
-				return "", s.ctx.Err()
-			}
-		}
-		s.pwDone = true
-	}
-	return s.pw.password, s.pw.err
-}
-
-// passwordErr is the password's error if it has already failed.
-func (s *session) passwordErr() error {
-	if !s.pwDone {
-		select {
-		case s.pw = <-s.pwc:
-			s.pwDone = true
-		default:
-			return nil
-		}
-	}
-	return s.pw.err
 }
 
 // passwordFailed ends the session because the password could not be had,
@@ -294,7 +256,7 @@ func (s *session) fail(err error) *Error {
 	e := s.diagnose(err)
 	// Checked before close: after it, the password's own goroutine may
 	// report the cancel that close causes, which is not the reason.
-	if perr := s.passwordErr(); perr != nil {
+	if perr := s.pw.failed(); perr != nil {
 		// Connecting stopped because the password could not be had; open
 		// returns that error.
 		s.passwordFailed(perr)
@@ -352,15 +314,8 @@ func secretForms(user, password string) []string {
 func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit time.Duration) (_ *session, err error) {
 	lctx, lcancel := context.WithTimeoutCause(parent, limit, errSessionTimeout)
 	ctx, cancel := context.WithCancel(lctx)
-	s := &session{c: c, ctx: ctx, a: a, limit: limit, pwc: make(chan passwordResult, 1),
-		cancel: func() { cancel(); lcancel() }}
-	go func() {
-		pw, err := pwf(ctx)
-		s.pwc <- passwordResult{pw, err} // buffered: never blocks
-		if err != nil {
-			cancel() // after the send, so a failure it causes finds the reason
-		}
-	}()
+	s := &session{c: c, ctx: ctx, a: a, limit: limit, cancel: func() { cancel(); lcancel() }}
+	s.pw = startPassword(ctx, pwf, cancel)
 	defer func() {
 		if err != nil && s.pwFailed != nil {
 			err = s.pwFailed
@@ -379,32 +334,14 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit
 	dctx, dcancel := context.WithTimeout(ctx, c.connectTimeout())
 	defer dcancel()
 	s.begin(StageResolve)
-	var ips []string
-	if ip := net.ParseIP(host); ip != nil {
-		ips = []string{ip.String()}
-	} else {
-		addrs, err := net.DefaultResolver.LookupIPAddr(dctx, host)
-		if err != nil {
-			return nil, s.fail(err)
-		}
-		for _, ad := range addrs {
-			ips = append(ips, ad.IP.String())
-		}
-		if len(ips) == 0 {
-			return nil, s.fail(&net.DNSError{Err: "no addresses", Name: host, IsNotFound: true})
-		}
+	ips, err := netfail.Resolve(dctx, host)
+	if err != nil {
+		return nil, s.fail(err)
 	}
 	s.ok(strings.Join(ips, ", "))
 
 	s.begin(StageConnect)
-	var raw net.Conn
-	d := net.Dialer{}
-	for _, ip := range ips {
-		raw, err = d.DialContext(dctx, "tcp", net.JoinHostPort(ip, fmt.Sprint(a.Port)))
-		if err == nil || dctx.Err() != nil {
-			break
-		}
-	}
+	raw, err := netfail.Dial(dctx, ips, a.Port)
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -474,9 +411,9 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit
 	if !ok {
 		return nil, s.fail(errNoAuth)
 	}
-	password, err := s.password()
+	password, known, err := s.pw.wait(s.ctx)
 	switch {
-	case err != nil && !s.pwDone:
+	case err != nil && !known:
 		return nil, s.fail(err) // the session ended while waiting
 	case err != nil:
 		s.passwordFailed(err)
@@ -646,16 +583,9 @@ func (s *session) diagnose(err error) *Error {
 	}
 	e := &Error{Stage: s.stage, Err: err}
 	var (
-		te   *textproto.Error
-		pe   *protocolError
-		str  *startTLSRefused
-		dnsE *net.DNSError
-		rhe  tls.RecordHeaderError
-		cve  *tls.CertificateVerificationError
-		uae  x509.UnknownAuthorityError
-		he   x509.HostnameError
-		cie  x509.CertificateInvalidError
-		ne   net.Error
+		te  *textproto.Error
+		pe  *protocolError
+		str *startTLSRefused
 	)
 	switch {
 	case s.ctx.Err() != nil && !errors.As(err, &te):
@@ -684,58 +614,32 @@ func (s *session) diagnose(err error) *Error {
 		e.Err = te
 		e.Reply = parseReply(te)
 		e.Kind = Classify(s.stage, *e.Reply)
-	case errors.Is(err, errNoSTARTTLS):
-		e.Kind, e.Detail = KindTLSUnavailable, err.Error()
 	case errors.Is(err, errNoAuth):
 		e.Kind, e.Detail = KindUnknown, err.Error()
-	case errors.As(err, &dnsE):
-		e.Kind = KindDNS
-		if dnsE.IsTimeout {
-			e.Detail = fmt.Sprintf("looking up %s timed out", dnsE.Name)
-		} else {
-			e.Detail = fmt.Sprintf("host %q not found", dnsE.Name)
+	default:
+		// A failure of the network or of TLS: the same for every protocol.
+		var read int64
+		if s.conn != nil {
+			read = s.conn.read.Load()
 		}
-	case errors.As(err, &rhe):
-		// Plain text where TLS was expected: a STARTTLS port spoken to
-		// with implicit TLS.
-		e.Kind = KindTLSMode
-		e.Detail = fmt.Sprintf("the server on port %d did not answer in TLS; it expects STARTTLS", s.a.Port)
-	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
-		e.Kind = KindTLSCertificate
-		e.Detail = "the server's certificate is not trusted: " + certReason(err)
-	case s.stage == StageTLS && isTLSVersionError(err):
-		e.Kind = KindTLSVersion
-		e.Detail = "the server offers only TLS 1.0 or 1.1, too old to be safe; Postcard needs TLS 1.2 or later"
-	case s.stage == StageConnect && errors.Is(err, syscall.ECONNREFUSED):
-		e.Kind, e.Detail = KindConnectRefused, fmt.Sprintf("nothing accepts connections on %s port %d", s.a.Host, s.a.Port)
-	case s.stage == StageConnect && (errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)):
-		e.Kind, e.Detail = KindConnectRefused, fmt.Sprintf("%s is unreachable from this network", s.a.Host)
-	case s.stage == StageConnect && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)):
-		e.Kind = KindConnectTimeout
-		e.Detail = fmt.Sprintf("no answer from %s port %d within %s", s.a.Host, s.a.Port, s.c.connectTimeout())
-	case s.stage == StageGreeting && s.a.Security == StartTLS && s.conn.read.Load() == 0 && isTimeout(err):
-		// Connected, and not a byte in reply: the server is waiting for a
-		// TLS handshake, as on an implicit-TLS port.
-		e.Kind = KindTLSMode
-		e.Detail = fmt.Sprintf("connected, but the server on port %d sent no greeting; it expects SSL/TLS from the start", s.a.Port)
-	case isTimeout(err):
-		e.Kind = KindTimeout
-		e.Detail = fmt.Sprintf("no answer from the server within %s", s.c.replyTimeout())
-		if s.stage == StageData {
+		kind, detail, ok := classifyNet(err, netFailure{
+			stage: s.stage, host: s.a.Host, port: s.a.Port, startTLS: s.a.Security == StartTLS,
+			bytesRead: read, connectTimeout: s.c.connectTimeout(), replyTimeout: s.c.replyTimeout(),
+		})
+		if !ok {
+			e.Kind = KindUnknown
+			e.Err = errors.New(s.visible(err.Error()))
+			break
+		}
+		e.Kind, e.Detail = kind, detail
+		switch {
+		case kind == KindTimeout && s.stage == StageData:
 			e.Detail = "the upload did not finish in time"
-		}
-		if s.stage == StageAccepted {
+		case kind == KindTimeout && s.stage == StageAccepted:
 			e.Detail = "no answer after the message was uploaded"
-		}
-	case isConnLost(err):
-		e.Kind = KindConnectionLost
-		e.Detail = "the server closed the connection"
-		if s.stage == StageAccepted {
+		case kind == KindConnectionLost && s.stage == StageAccepted:
 			e.Detail = "the server closed the connection after the message was uploaded, before confirming it"
 		}
-	default:
-		e.Kind = KindUnknown
-		e.Err = errors.New(s.visible(err.Error()))
 	}
 	return e
 }
@@ -751,34 +655,6 @@ func (s *session) scrubbed(te *textproto.Error) *textproto.Error {
 func isTLSVersionError(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "unsupported protocol version") || strings.Contains(msg, "protocol version not supported")
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
-}
-
-func isConnLost(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
-}
-
-func certReason(err error) string {
-	var (
-		uae x509.UnknownAuthorityError
-		he  x509.HostnameError
-		cie x509.CertificateInvalidError
-	)
-	switch {
-	case errors.As(err, &he):
-		return "it is for another host (" + he.Error() + ")"
-	case errors.As(err, &uae):
-		return "it is signed by an unknown authority"
-	case errors.As(err, &cie):
-		return cie.Error()
-	}
-	return err.Error()
 }
 
 func tlsDetail(st tls.ConnectionState) string {

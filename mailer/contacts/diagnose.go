@@ -1,13 +1,14 @@
 package contacts
 
 import (
+	"github.com/postcard-mail/postcard/mailer/internal/netfail"
+
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -118,16 +119,16 @@ func (s *session) diagnose(err error) *mailer.Error {
 		e.Detail = "the server answered without encryption (plain http), so the password was not sent"
 	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
 		e.Kind, e.Stage = mailer.KindTLSCertificate, mailer.StageTLS
-		e.Detail = "the server's certificate is not trusted: " + certReason(err)
+		e.Detail = "the server's certificate is not trusted: " + netfail.CertReason(err)
 	case stage == mailer.StageConnect && errors.Is(err, syscall.ECONNREFUSED):
 		e.Kind, e.Detail = mailer.KindConnectRefused, fmt.Sprintf("nothing accepts connections at %s", s.base.Host)
 	case stage == mailer.StageConnect && (errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)):
 		e.Kind, e.Detail = mailer.KindConnectRefused, fmt.Sprintf("%s is unreachable from this network", host)
-	case stage == mailer.StageConnect && isTimeout(err):
+	case stage == mailer.StageConnect && netfail.IsTimeout(err):
 		e.Kind, e.Detail = mailer.KindConnectTimeout, fmt.Sprintf("no answer from %s within %s", s.base.Host, s.c.connectTimeout())
-	case isTimeout(err):
+	case netfail.IsTimeout(err):
 		e.Kind, e.Detail = mailer.KindTimeout, fmt.Sprintf("no answer from the server within %s", s.c.replyTimeout())
-	case isConnLost(err):
+	case netfail.IsConnLost(err):
 		e.Kind, e.Detail = mailer.KindConnectionLost, "the server closed the connection"
 	default:
 		e.Kind, e.Detail = mailer.KindUnknown, err.Error()
@@ -160,32 +161,4 @@ func (s *session) scrub(text string) string {
 		text = strings.ReplaceAll(text, s.pw, "********")
 	}
 	return text
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
-}
-
-func isConnLost(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
-}
-
-func certReason(err error) string {
-	var (
-		uae x509.UnknownAuthorityError
-		he  x509.HostnameError
-		cie x509.CertificateInvalidError
-	)
-	switch {
-	case errors.As(err, &he):
-		return "it is for another host (" + he.Error() + ")"
-	case errors.As(err, &uae):
-		return "it is signed by an unknown authority"
-	case errors.As(err, &cie):
-		return cie.Error()
-	}
-	return err.Error()
 }
