@@ -877,9 +877,9 @@ func (s *imapSession) diagnose(err error) *Error {
 	if s.conn != nil {
 		read = s.conn.read.Load()
 	}
-	kind, detail, ok := classifyNet(cause, netFailure{
-		stage: s.stage, host: s.host, port: s.a.Port, startTLS: s.a.Security == StartTLS,
-		bytesRead: read, connectTimeout: s.c.connectTimeout(), replyTimeout: s.c.replyTimeout(),
+	kind, detail, ok := ClassifyNet(cause, NetFailure{
+		Stage: s.stage, Host: s.host, Port: s.a.Port, StartTLS: s.a.Security == StartTLS,
+		BytesRead: read, ConnectTimeout: s.c.connectTimeout(), ReplyTimeout: s.c.replyTimeout(),
 	})
 	if ok {
 		e.Kind, e.Detail, e.Err = kind, detail, cause

@@ -622,9 +622,9 @@ func (s *session) diagnose(err error) *Error {
 		if s.conn != nil {
 			read = s.conn.read.Load()
 		}
-		kind, detail, ok := classifyNet(err, netFailure{
-			stage: s.stage, host: s.a.Host, port: s.a.Port, startTLS: s.a.Security == StartTLS,
-			bytesRead: read, connectTimeout: s.c.connectTimeout(), replyTimeout: s.c.replyTimeout(),
+		kind, detail, ok := ClassifyNet(err, NetFailure{
+			Stage: s.stage, Host: s.a.Host, Port: s.a.Port, StartTLS: s.a.Security == StartTLS,
+			BytesRead: read, ConnectTimeout: s.c.connectTimeout(), ReplyTimeout: s.c.replyTimeout(),
 		})
 		if !ok {
 			e.Kind = KindUnknown

@@ -1,18 +1,14 @@
 package contacts
 
 import (
-	"github.com/postcard-mail/postcard/mailer/internal/netfail"
-
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/postcard-mail/postcard/mailer"
 )
@@ -30,8 +26,8 @@ func (s *session) fail(err error) error {
 }
 
 // diagnose says what kind of failure err is, and where it happened. It
-// knows the same network and TLS cases as the mailer's own diagnosis,
-// worded for the contacts server.
+// hands network and TLS failures to mailer.ClassifyNet, as SMTP and IMAP do,
+// after what only HTTP has (status codes, plain http on an https URL).
 func (s *session) diagnose(err error) *mailer.Error {
 	var (
 		me  *mailer.Error
@@ -98,40 +94,30 @@ func (s *session) diagnose(err error) *mailer.Error {
 		stage = mailer.StageConnect
 	}
 	e.Stage = stage
-	host := s.base.Hostname()
-	var (
-		dnsE *net.DNSError
-		rhe  tls.RecordHeaderError
-		cve  *tls.CertificateVerificationError
-		uae  x509.UnknownAuthorityError
-		he   x509.HostnameError
-		cie  x509.CertificateInvalidError
-	)
-	switch {
-	case errors.As(err, &dnsE):
-		e.Kind, e.Stage = mailer.KindDNS, mailer.StageResolve
-		e.Detail = fmt.Sprintf("host %q not found", dnsE.Name)
-		if dnsE.IsTimeout {
-			e.Detail = fmt.Sprintf("looking up %s timed out", dnsE.Name)
-		}
-	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &rhe):
+	var rhe tls.RecordHeaderError
+	if errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &rhe) {
+		// Plain http where https was expected.
 		e.Kind, e.Stage = mailer.KindTLSUnavailable, mailer.StageTLS
 		e.Detail = "the server answered without encryption (plain http), so the password was not sent"
-	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
-		e.Kind, e.Stage = mailer.KindTLSCertificate, mailer.StageTLS
-		e.Detail = "the server's certificate is not trusted: " + netfail.CertReason(err)
-	case stage == mailer.StageConnect && errors.Is(err, syscall.ECONNREFUSED):
-		e.Kind, e.Detail = mailer.KindConnectRefused, fmt.Sprintf("nothing accepts connections at %s", s.base.Host)
-	case stage == mailer.StageConnect && (errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH)):
-		e.Kind, e.Detail = mailer.KindConnectRefused, fmt.Sprintf("%s is unreachable from this network", host)
-	case stage == mailer.StageConnect && netfail.IsTimeout(err):
-		e.Kind, e.Detail = mailer.KindConnectTimeout, fmt.Sprintf("no answer from %s within %s", s.base.Host, s.c.connectTimeout())
-	case netfail.IsTimeout(err):
-		e.Kind, e.Detail = mailer.KindTimeout, fmt.Sprintf("no answer from the server within %s", s.c.replyTimeout())
-	case netfail.IsConnLost(err):
-		e.Kind, e.Detail = mailer.KindConnectionLost, "the server closed the connection"
-	default:
-		e.Kind, e.Detail = mailer.KindUnknown, err.Error()
+		return e
+	}
+	port, _ := strconv.Atoi(s.base.Port())
+	if port == 0 {
+		port = 443
+	}
+	kind, detail, ok := mailer.ClassifyNet(err, mailer.NetFailure{
+		Stage: stage, Host: s.base.Hostname(), Port: port,
+		ConnectTimeout: s.c.connectTimeout(), ReplyTimeout: s.c.replyTimeout(),
+	})
+	if !ok {
+		kind, detail = mailer.KindUnknown, err.Error()
+	}
+	e.Kind, e.Detail = kind, detail
+	switch kind {
+	case mailer.KindDNS:
+		e.Stage = mailer.StageResolve
+	case mailer.KindTLSCertificate, mailer.KindTLSVersion:
+		e.Stage = mailer.StageTLS
 	}
 	return e
 }
