@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/postcard-mail/postcard/mailer/smtptest"
+
+	"github.com/postcard-mail/postcard/mailer/internal/testkit"
 )
 
 // The login Radicale accepts unless told otherwise; they match the mailer
@@ -162,21 +164,21 @@ func StartRadicale(t testing.TB, cfg RadicaleConfig) *Radicale {
 		cmd.Dir = dir
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"}
-		p, err := startProcess(cmd)
+		p, err := testkit.Start(cmd)
 		if err != nil {
 			t.Fatalf("carddavtest: starting %s: %v", radicaleBin, err)
 		}
 		err = r.waitReady(p)
 		if err == nil {
 			t.Cleanup(func() {
-				p.stop()
+				p.Stop()
 				if t.Failed() {
 					printLog(t, "Radicale", r.LogFile)
 				}
 			})
 			return r
 		}
-		p.stop()
+		p.Stop()
 		if log, _ := os.ReadFile(r.LogFile); attempt < 5 && bytes.Contains(log, []byte("Address already in use")) {
 			continue
 		}
@@ -243,7 +245,7 @@ func (r *Radicale) writeFiles(dir, book string, cards []Card) error {
 // waitReady waits until Radicale answers an HTTPS request with a
 // certificate the CA vouches for, the process exits, or startTimeout
 // passes.
-func (r *Radicale) waitReady(p *process) error {
+func (r *Radicale) waitReady(p *testkit.Process) error {
 	client := httpClient(r.CA, 2*time.Second)
 	defer client.CloseIdleConnections()
 	deadline := time.Now().Add(startTimeout)
@@ -254,15 +256,15 @@ func (r *Radicale) waitReady(p *process) error {
 			return nil
 		}
 		select {
-		case <-p.exited:
-			return fmt.Errorf("radicale exited: %v", p.err)
+		case <-p.Exited:
+			return fmt.Errorf("radicale exited: %v", p.Err)
 		default:
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no answer within %s: %v", startTimeout, err)
 		}
 		select {
-		case <-p.exited:
+		case <-p.Exited:
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -282,30 +284,4 @@ func hostURL(u, host string) string {
 	}
 	p.Host = net.JoinHostPort(host, p.Port())
 	return p.String()
-}
-
-// process is a server started in a process group of its own.
-type process struct {
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the process has exited
-	err    error         // its exit status, once exited is closed
-}
-
-func startProcess(cmd *exec.Cmd) (*process, error) {
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &process{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	return p, nil
-}
-
-// stop kills the process's group and waits for the process to exit.
-func (p *process) stop() {
-	killGroup(p.cmd.Process.Pid)
-	<-p.exited
 }

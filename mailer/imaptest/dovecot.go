@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/postcard-mail/postcard/mailer/smtptest"
+
+	"github.com/postcard-mail/postcard/mailer/internal/testkit"
 )
 
 // The login every server of this package accepts unless told otherwise. They
@@ -177,14 +179,14 @@ func StartDovecot(t testing.TB, cfg DovecotConfig) *Dovecot {
 		err = d.waitReady(p)
 		if err == nil {
 			t.Cleanup(func() {
-				p.stop()
+				p.Stop()
 				if t.Failed() {
 					d.printLog(t)
 				}
 			})
 			return d
 		}
-		p.stop()
+		p.Stop()
 		if attempt < 5 && strings.Contains(d.readLog(), "Address already in use") {
 			continue
 		}
@@ -339,7 +341,7 @@ func (d *Dovecot) config(base string, owner *runUser, mailboxes []Mailbox) strin
 // waitReady waits until both listeners greet, the process exits, or
 // startTimeout passes. Reading the greeting on the STARTTLS port also
 // proves authentication is ready: Dovecot greets only then.
-func (d *Dovecot) waitReady(p *process) error {
+func (d *Dovecot) waitReady(p *testkit.Process) error {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		err := d.greets()
@@ -347,15 +349,15 @@ func (d *Dovecot) waitReady(p *process) error {
 			return nil
 		}
 		select {
-		case <-p.exited:
-			return fmt.Errorf("dovecot exited: %v", p.err)
+		case <-p.Exited:
+			return fmt.Errorf("dovecot exited: %v", p.Err)
 		default:
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no greeting within %s: %v", startTimeout, err)
 		}
 		select {
-		case <-p.exited:
+		case <-p.Exited:
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -473,32 +475,12 @@ func (u *runUser) chownAll(path string) error {
 	})
 }
 
-// process is a server started in a process group of its own.
-type process struct {
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the process has exited
-	err    error         // its exit status, once exited is closed
-}
-
-func startProcess(u *runUser, log *os.File, name string, args ...string) (*process, error) {
+// startProcess starts Dovecot as u, in a process group of its own
+// (Dovecot's children with it when it is stopped).
+func startProcess(u *runUser, log *os.File, name string, args ...string) (*testkit.Process, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}
 	cmd.SysProcAttr = sysProcAttr(u)
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &process{cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	return p, nil
-}
-
-// stop kills the process's whole group (Dovecot's children with it) and
-// waits for the process to exit.
-func (p *process) stop() {
-	killGroup(p.cmd.Process.Pid)
-	<-p.exited
+	return testkit.Start(cmd)
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/postcard-mail/postcard/mailer/smtptest"
+
+	"github.com/postcard-mail/postcard/mailer/internal/testkit"
 )
 
 // HostileConfig describes a Hostile server. Its zero value is a well-behaved
@@ -103,10 +105,10 @@ type Hostile struct {
 	srv       *imapserver.Server
 	stop      chan struct{} // closed at the end of the test: releases stalls
 
-	mu      sync.Mutex
-	logins  []LoginAttempt
-	reached map[string]chan struct{}
-	log     bytes.Buffer
+	mu     sync.Mutex
+	logins []LoginAttempt
+	stages testkit.Stages
+	log    bytes.Buffer
 }
 
 // LoginAttempt is a LOGIN the server received. The password is not kept.
@@ -129,7 +131,6 @@ func NewHostile(t testing.TB, cfg HostileConfig) *Hostile {
 		cfg:      cfg,
 		users:    maps.Clone(cfg.Users),
 		stop:     make(chan struct{}),
-		reached:  make(map[string]chan struct{}),
 	}
 	if h.users == nil {
 		h.users = map[string]string{DefaultUser: DefaultPassword}
@@ -251,31 +252,9 @@ func (h *Hostile) Logins() []LoginAttempt {
 // Reached returns a channel closed once a session has reached stage (one
 // of the stages of Drop and Stall), so that a test can act at that moment
 // without sleeping.
-func (h *Hostile) Reached(stage string) <-chan struct{} {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.reachedLocked(stage)
-}
+func (h *Hostile) Reached(stage string) <-chan struct{} { return h.stages.Reached(stage) }
 
-func (h *Hostile) reachedLocked(stage string) chan struct{} {
-	ch, ok := h.reached[stage]
-	if !ok {
-		ch = make(chan struct{})
-		h.reached[stage] = ch
-	}
-	return ch
-}
-
-func (h *Hostile) reach(stage string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ch := h.reachedLocked(stage)
-	select {
-	case <-ch:
-	default:
-		close(ch)
-	}
-}
+func (h *Hostile) reach(stage string) { h.stages.Reach(stage) }
 
 // Messages returns every message in user's mailbox, oldest first. The
 // server must be well-behaved enough for a session to read them.

@@ -2,17 +2,7 @@
 
 package imaptest
 
-import (
-	"os"
-	"syscall"
-)
+import "syscall"
 
-// Dovecot runs on Unix only; elsewhere the server is started plainly and
-// only its main process is stopped.
+// Dovecot runs on Unix only; elsewhere the server is started plainly.
 func sysProcAttr(*runUser) *syscall.SysProcAttr { return nil }
-
-func killGroup(pid int) {
-	if p, err := os.FindProcess(pid); err == nil {
-		_ = p.Kill()
-	}
-}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/postcard-mail/postcard/mailer/internal/testkit"
 )
 
 // Flood is how a Hostile server sends without end.
@@ -100,7 +102,7 @@ type Hostile struct {
 	sessions int
 	commands []string
 	messages int
-	reached  map[string]chan struct{}
+	stages   testkit.Stages
 }
 
 // StartHostile starts a Hostile server on a free port. Call Close when done.
@@ -119,7 +121,7 @@ func StartHostile(cfg HostileConfig) (*Hostile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtptest: %w", err)
 	}
-	h := &Hostile{cfg: cfg, ln: ln, stop: make(chan struct{}), conns: map[net.Conn]struct{}{}, reached: map[string]chan struct{}{}}
+	h := &Hostile{cfg: cfg, ln: ln, stop: make(chan struct{}), conns: map[net.Conn]struct{}{}}
 	h.wg.Add(1)
 	go h.accept()
 	return h, nil
@@ -173,31 +175,9 @@ func (h *Hostile) Messages() int {
 
 // Reached returns a channel closed once a session has reached stage, so
 // that a test can act at that moment without sleeping.
-func (h *Hostile) Reached(stage string) <-chan struct{} {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.reachedLocked(stage)
-}
+func (h *Hostile) Reached(stage string) <-chan struct{} { return h.stages.Reached(stage) }
 
-func (h *Hostile) reachedLocked(stage string) chan struct{} {
-	ch, ok := h.reached[stage]
-	if !ok {
-		ch = make(chan struct{})
-		h.reached[stage] = ch
-	}
-	return ch
-}
-
-func (h *Hostile) reach(stage string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	ch := h.reachedLocked(stage)
-	select {
-	case <-ch:
-	default:
-		close(ch)
-	}
-}
+func (h *Hostile) reach(stage string) { h.stages.Reach(stage) }
 
 func (h *Hostile) record(line string) {
 	h.mu.Lock()
