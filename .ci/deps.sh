@@ -23,8 +23,10 @@ packages=(
 	# make package and make check-package: tar -J, checking the .desktop
 	# file, cross-compiling for Windows and looking inside the .exe.
 	xz-utils file desktop-file-utils gcc-mingw-w64-x86-64 icoutils
-	# make bench: curl is the anchor for sending, GNU time measures peak RSS.
-	curl time
+	# make bench: curl is the anchor for sending, GNU time measures peak RSS,
+	# xclip holds the text the typing part pastes and xset turns off the
+	# X server's key repeat, which repeats keys when the machine is busy.
+	curl time xclip x11-xserver-utils
 	# The IMAP and CardDAV tests: a real Dovecot (mailer/imaptest) and a real
 	# Radicale (mailer/carddavtest) on loopback.
 	dovecot-imapd radicale

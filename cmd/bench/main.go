@@ -2,7 +2,8 @@
 
 // Command bench measures Postcard against its anchors, each run alternately
 // with it in the same session: start-up and idle memory against a bare Fyne
-// window, sending against curl, plus the mailer's Go benchmarks and a soak of
+// window, sending against curl, typing and pasting into a long body against
+// Fyne's multi-line Entry, plus the mailer's Go benchmarks and a soak of
 // sends against a server that fails at random. It prints a table and writes
 // it to BENCHMARKS.md.
 //
@@ -43,7 +44,7 @@ type options struct {
 	keep     bool
 }
 
-var allParts = []string{"startup", "send", "outbox", "gobench", "soak"}
+var allParts = []string{"startup", "send", "outbox", "typing", "gobench", "soak"}
 
 func main() {
 	var o options
@@ -105,8 +106,11 @@ func run(o options) error {
 		return errors.New("run this from the root of the postcard module")
 	}
 	need := []string{"go"}
-	if slices.Contains(o.parts, "startup") {
+	if slices.Contains(o.parts, "startup") || slices.Contains(o.parts, "typing") {
 		need = append(need, "Xvfb", "xdotool")
+	}
+	if slices.Contains(o.parts, "typing") {
+		need = append(need, "xclip", "xset", "import")
 	}
 	if slices.Contains(o.parts, "send") || slices.Contains(o.parts, "outbox") {
 		need = append(need, "curl", gnuTime)
@@ -177,6 +181,8 @@ func run(o options) error {
 			err = b.send()
 		case "outbox":
 			err = b.outbox()
+		case "typing":
+			err = b.typing()
 		case "gobench":
 			err = b.goBench()
 		case "soak":
