@@ -325,6 +325,7 @@ type setup struct {
 	sentFolder *fakeSentFolder // nil: no copies in the Sent folder
 	contacts   *fakeContacts   // nil: no contacts server
 	noWait     bool            // do not wait for the startup lookup
+	noStart    bool            // build the window without starting its background work
 }
 
 func icloudAccount() *mailer.Account {
@@ -398,6 +399,9 @@ func newHarness(t *testing.T, s setup) *harness {
 	})
 	h.w.event = func(ev string) { h.events <- ev }
 	t.Cleanup(h.close)
+	if s.noStart {
+		return h
+	}
 	h.w.start()
 	if s.account != nil && !s.noWait {
 		h.wait(eventLookup)

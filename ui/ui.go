@@ -142,7 +142,7 @@ func Run(opts Options) error {
 	a := app.NewWithID(AppID)
 	a.SetIcon(assets.Icon())
 	a.Settings().SetTheme(newReadableTheme())
-	w := NewWindow(Deps{
+	w := newWindow(Deps{
 		App:        a,
 		Mailer:     mailerAdapter{client: opts.Client},
 		SentFolder: &imapAdapter{IMAPClient: opts.IMAP},
@@ -151,8 +151,13 @@ func Run(opts Options) error {
 		Store:      st,
 		ConfigDir:  dir,
 	})
-	a.Lifecycle().SetOnStarted(func() { fitToScreen(w) })
-	w.ShowAndRun()
+	// The background work (keychain, Outbox, lists, contacts) starts once
+	// the first frame is drawn.
+	a.Lifecycle().SetOnStarted(func() {
+		fitToScreen(w.win)
+		w.start()
+	})
+	w.win.ShowAndRun()
 	return nil
 }
 

@@ -80,6 +80,7 @@ type window struct {
 	tabs                                     *container.AppTabs
 	composeItem, draftsItem, outboxItem      *container.TabItem
 	sentItem, settingsItem                   *container.TabItem
+	unshown                                  map[*container.TabItem]fyne.CanvasObject // panes not shown yet
 	compose                                  *composePane
 	drafts                                   *draftsPane
 	outbox                                   *outboxPane
@@ -154,13 +155,23 @@ func newWindow(d Deps) *window {
 		w.settings.showKeychain()
 	})
 
-	w.composeItem = container.NewTabItemWithIcon("Compose", theme.MailComposeIcon(), w.compose.content)
-	w.draftsItem = container.NewTabItemWithIcon("Drafts", theme.DocumentIcon(), w.drafts.content)
-	w.outboxItem = container.NewTabItemWithIcon("Outbox", theme.UploadIcon(), w.outbox.content)
-	w.sentItem = container.NewTabItemWithIcon("Sent", theme.MailSendIcon(), w.sent.content)
-	w.settingsItem = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), w.settings.content)
+	// A pane joins the window when its tab is first shown: the tabs' minimum
+	// size would otherwise lay out and measure every pane before the first
+	// frame, which is most of the start-up Postcard adds to Fyne's.
+	w.unshown = map[*container.TabItem]fyne.CanvasObject{}
+	tab := func(title string, icon fyne.Resource, content fyne.CanvasObject) *container.TabItem {
+		t := container.NewTabItemWithIcon(title, icon, container.NewStack())
+		w.unshown[t] = content
+		return t
+	}
+	w.composeItem = tab("Compose", theme.MailComposeIcon(), w.compose.content)
+	w.draftsItem = tab("Drafts", theme.DocumentIcon(), w.drafts.content)
+	w.outboxItem = tab("Outbox", theme.UploadIcon(), w.outbox.content)
+	w.sentItem = tab("Sent", theme.MailSendIcon(), w.sent.content)
+	w.settingsItem = tab("Settings", theme.SettingsIcon(), w.settings.content)
 	w.tabs = container.NewAppTabs(w.composeItem, w.draftsItem, w.outboxItem, w.sentItem, w.settingsItem)
 	w.tabs.OnSelected = func(t *container.TabItem) {
+		w.fillTab(t)
 		if t == w.composeItem {
 			w.compose.focus()
 		}
@@ -182,6 +193,12 @@ func newWindow(d Deps) *window {
 		fyne.NewMenuItem("Settings", func() { w.showSettings(nil) }),
 	)))
 
+	_, has := w.acct.get()
+	if has {
+		w.fillTab(w.composeItem)
+	} else {
+		w.tabs.Select(w.settingsItem)
+	}
 	w.win.SetContent(w.tabs)
 	prefs := d.App.Preferences()
 	w.win.Resize(fyne.NewSize(
@@ -196,12 +213,24 @@ func newWindow(d Deps) *window {
 	w.win.SetOnClosed(w.closed)
 
 	w.openLastDraft()
-	if _, has := w.acct.get(); has {
+	w.newRunner()
+	if has {
 		w.compose.focus()
 	} else {
 		w.showSettings(w.settings.username)
 	}
 	return w
+}
+
+// fillTab puts t's pane in it the first time it is shown.
+func (w *window) fillTab(t *container.TabItem) {
+	content, ok := w.unshown[t]
+	if !ok {
+		return
+	}
+	delete(w.unshown, t)
+	box := t.Content.(*fyne.Container)
+	box.Add(content)
 }
 
 // openLastDraft puts the last saved draft that no other window has open in
@@ -228,10 +257,9 @@ func (w *window) openLastDraft() {
 	w.compose.edit(h, Draft{})
 }
 
-// start looks for the stored password in the background (the keychain may
-// be slow or show an unlock prompt, and the window must appear at once),
-// and starts sending the Outbox.
-func (w *window) start() {
+// newRunner makes the Outbox's runner, which start runs: a Send pressed
+// before then wakes it, and it sends once it runs.
+func (w *window) newRunner() {
 	w.runner = &store.Runner{
 		Store:     w.d.Store,
 		Send:      w.sendOutgoing,
@@ -251,6 +279,16 @@ func (w *window) start() {
 		w.runner.OnResolve = func(e store.Entry, found bool, err error) {
 			w.do(func() { w.resolved(e, found) })
 		}
+	}
+}
+
+// start looks for the stored password in the background (the keychain may
+// be slow or show an unlock prompt, and the window must appear at once),
+// and starts sending the Outbox. Run calls it once the window is on
+// screen, so that none of this competes with drawing the first frame.
+func (w *window) start() {
+	if w.quitting || w.gone {
+		return
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	w.runStop = cancel
@@ -735,14 +773,19 @@ func (w *window) quit() {
 		saver.Changed(w.compose.draft())
 	}
 	done := w.runDone
+	if w.runStop == nil { // quit before start: nothing runs
+		done = nil
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if saver != nil {
 			saver.Close()
 		}
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
+		if done != nil {
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+			}
 		}
 	})
 	go func() {
@@ -767,19 +810,23 @@ func (w *window) rememberSize() {
 // left running.
 func (w *window) closed() {
 	w.gone = true
-	if !w.quitting && w.runStop != nil {
+	if !w.quitting {
 		w.quitting = true
 		w.rememberSize()
-		w.runStop(store.ErrQuit)
+		if w.runStop != nil {
+			w.runStop(store.ErrQuit)
+		}
 		if s := w.compose.saver; s != nil {
 			s.Changed(w.compose.draft())
 			s.Close()
 		}
 		// A send stops at once when cancelled (it closes its
 		// connection); bounded all the same.
-		select {
-		case <-w.runDone:
-		case <-time.After(10 * time.Second):
+		if w.runStop != nil {
+			select {
+			case <-w.runDone:
+			case <-time.After(10 * time.Second):
+			}
 		}
 	}
 	if w.settings.stop != nil {

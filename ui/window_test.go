@@ -5,8 +5,10 @@ import (
 	"image/color"
 	"math"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
@@ -127,4 +129,82 @@ func luminance(c color.Color) float64 {
 		return math.Pow((s+0.055)/1.055, 2.4)
 	}
 	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
+}
+
+// contains reports whether o is c or inside it.
+func contains(c fyne.CanvasObject, o fyne.CanvasObject) bool {
+	if c == o {
+		return true
+	}
+	if box, ok := c.(*fyne.Container); ok {
+		for _, child := range box.Objects {
+			if contains(child, o) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestWindow_PanesJoinWhenFirstShown(t *testing.T) {
+	h := newHarness(t, setup{account: icloudAccount(), password: testPassword})
+	if !contains(h.w.composeItem.Content, h.w.compose.content) {
+		t.Fatal("the compose pane is not in its tab at start")
+	}
+	for _, it := range []struct {
+		item    *container.TabItem
+		content fyne.CanvasObject
+	}{
+		{h.w.draftsItem, h.w.drafts.content},
+		{h.w.outboxItem, h.w.outbox.content},
+		{h.w.sentItem, h.w.sent.content},
+		{h.w.settingsItem, h.w.settings.content},
+	} {
+		if contains(it.item.Content, it.content) {
+			t.Errorf("%s: its pane was laid out before it was shown", it.item.Text)
+		}
+		h.w.tabs.Select(it.item)
+		if !contains(it.item.Content, it.content) {
+			t.Errorf("%s: shown without its pane", it.item.Text)
+		}
+	}
+	h.w.tabs.Select(h.w.composeItem)
+	h.w.tabs.Select(h.w.settingsItem)
+	if n := len(h.w.settingsItem.Content.(*fyne.Container).Objects); n != 1 {
+		t.Errorf("the settings tab holds %d panes after a second visit", n)
+	}
+}
+
+func TestWindow_NoAccountOpensOnSettingsWithItsPane(t *testing.T) {
+	h := newHarness(t, setup{})
+	if h.w.tabs.Selected() != h.w.settingsItem || !contains(h.w.settingsItem.Content, h.w.settings.content) {
+		t.Fatal("without an account the window should open on the settings pane")
+	}
+	if h.w.win.Canvas().Focused() != h.w.settings.username {
+		t.Errorf("focused %v, want the username", h.w.win.Canvas().Focused())
+	}
+}
+
+// Closing the window before its background work has started (Run starts
+// it after the first frame) keeps the draft and does not wait for an
+// Outbox that never ran.
+func TestWindow_QuitBeforeStart(t *testing.T) {
+	h := newHarness(t, setup{account: icloudAccount(), password: testPassword, noStart: true})
+	h.w.compose.subject.SetText("Typed before the first frame")
+	begun := time.Now()
+	h.w.closeRequested()
+	h.until("the window to close", func() bool { return h.w.gone })
+	h.closed = true
+	if d := time.Since(begun); d > 5*time.Second {
+		t.Errorf("closing took %s", d)
+	}
+	drafts, err := h.st.Drafts()
+	if err != nil || len(drafts) != 1 || drafts[0].Subject != "Typed before the first frame" {
+		t.Fatalf("drafts after quitting: %+v, %v", drafts, err)
+	}
+	// start after the window is gone does nothing.
+	h.w.start()
+	if h.w.runStop != nil {
+		t.Error("the Outbox started after the window closed")
+	}
 }
