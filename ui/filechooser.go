@@ -142,6 +142,9 @@ func portalOpenFiles(ctx context.Context, address, parent string, answerWithin t
 	var got dbus.ObjectPath
 	err = conn.Object(portalName, portalPath).CallWithContext(ctx, portalOpenFile, 0, parent, "Attach files", options).Store(&got)
 	if err != nil {
+		if isNoReply(err) {
+			return nil, unanswered(errPortalQuit)
+		}
 		if ctx.Err() != nil {
 			// The portal may have opened the dialog all the same.
 			closeRequest(conn, handle)
@@ -174,10 +177,21 @@ func portalOpenFiles(ctx context.Context, address, parent string, answerWithin t
 			case s.Name == portalResponse && s.Path == handle:
 				return portalPaths(s.Body)
 			case s.Name == busOwnerChanged && len(s.Body) == 3 && s.Body[0] == portalName && s.Body[2] == "":
-				return nil, errors.New("the portal quit before answering")
+				return nil, errPortalQuit
 			}
 		}
 	}
+}
+
+var errPortalQuit = errors.New("the portal quit before answering")
+
+// isNoReply reports whether err is the bus saying that the portal went away
+// without replying to the call.
+func isNoReply(err error) bool {
+	const noReply = "org.freedesktop.DBus.Error.NoReply"
+	var de dbus.Error
+	var dp *dbus.Error
+	return errors.As(err, &de) && de.Name == noReply || errors.As(err, &dp) && dp != nil && dp.Name == noReply
 }
 
 // closeRequest asks the portal to close the dialog of the request at

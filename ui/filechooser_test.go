@@ -186,7 +186,21 @@ func TestPortalOpenFiles_Failures(t *testing.T) {
 		fp := startFakePortal(t, bus, nil)
 		res := openFilesAsync(context.Background(), bus, "", within)
 		fp.nextCall(t)
+		// Closed right after the call: the reply may or may not have left.
 		fp.conn.Close()
+		r := res.wait(t)
+		if r.err == nil || !strings.Contains(r.err.Error(), "quit") {
+			t.Errorf("error %v, want one saying the portal quit", r.err)
+		}
+	})
+	t.Run("the portal quits before replying", func(t *testing.T) {
+		bus := startBus(t)
+		quit := make(chan struct{})
+		fp := startFakePortal(t, bus, &fakePortal{hang: quit})
+		res := openFilesAsync(context.Background(), bus, "", within)
+		fp.nextCall(t)
+		fp.conn.Close()
+		close(quit)
 		r := res.wait(t)
 		if r.err == nil || !strings.Contains(r.err.Error(), "quit") {
 			t.Errorf("error %v, want one saying the portal quit", r.err)
