@@ -397,8 +397,14 @@ func foldedSubject(s string) (string, bool) {
 	var words []string
 	for len(s) > 0 {
 		n := min(piece, len(s))
-		for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
-			n-- // never split a character
+		// Never split a character: cut at the start of the one at n if
+		// it starts at most UTFMax-1 bytes back. Bytes that start no
+		// character (invalid UTF-8) are cut where they are.
+		for k := n; n < len(s) && k > 0 && k > n-utf8.UTFMax; k-- {
+			if utf8.RuneStart(s[k]) {
+				n = k
+				break
+			}
 		}
 		words = append(words, "=?UTF-8?B?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
 		s = s[n:]

@@ -410,6 +410,10 @@ func TestPrepare_LongHeaders(t *testing.T) {
 		"see https://example.org/" + strings.Repeat("a1b2", 30) + " today",
 		strings.Repeat("Grüße", 5_000),
 		strings.Repeat("👋", 1_000) + " and " + strings.Repeat("z", 200),
+		// Bytes that start no character (invalid UTF-8, as from a
+		// terminal in another encoding): folding once looped forever.
+		strings.Repeat("\x8c", 1_863) + "Hello",
+		"a" + strings.Repeat("\xe2\x82", 100),
 	} {
 		p, err := Prepare(testAccount(), Message{To: []string{"bob@y.org"}, Subject: subject, Body: "hi\n"})
 		if err != nil {
