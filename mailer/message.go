@@ -276,6 +276,17 @@ func ParseAddressList(s string) ([]*mail.Address, error) {
 		if at < 1 || !strings.Contains(ad.Address[at+1:], ".") || strings.HasSuffix(ad.Address, ".") {
 			return nil, fmt.Errorf("%q is not a valid email address (the domain looks incomplete)", item)
 		}
+		// net/mail writes a name of non-ASCII letters as a Q-encoded word
+		// even when it holds a backslash, which no parser reads back (RFC
+		// 2047 section 5 allows no backslash there): refuse it rather
+		// than send a To or Cc that recipients cannot read.
+		if _, err := mail.ParseAddress(ad.String()); err != nil {
+			why := ""
+			if strings.ContainsRune(ad.Name, '\\') {
+				why = ": remove the backslash from the name"
+			}
+			return nil, fmt.Errorf("the name in %q cannot be written in a mail header%s", item, why)
+		}
 		out = append(out, ad)
 	}
 	return out, nil

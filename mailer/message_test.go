@@ -650,6 +650,10 @@ func TestParseAddressList_Invalid(t *testing.T) {
 		{"display name with bad address", "Bob <bob at y.org>", `"Bob <bob at y.org>"`},
 		{"line break", "ann@x.com\r\nBcc: evil@x.com", "line break"},
 		{"bare LF", "ann@x.com\nbob@y.org", "line break"},
+		// net/mail would write these names as encoded-words no parser
+		// reads back (found by FuzzParseAddressList).
+		{"backslash in a non-ASCII name", `"Zoë \\ Team" <zoe@x.se>`, "remove the backslash"},
+		{"backslash in a non-ASCII comment", "0@0.0(\\\\\x80)", "remove the backslash"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
