@@ -41,7 +41,7 @@ var ErrAccountUnsafe = errors.New("mailer: another user could have changed the a
 // and how to fix it.
 type UnsafeError struct {
 	Path    string // the file or folder at fault
-	Problem string // "is writable by group or others", "is owned by user 1001"
+	Problem string // "is writable by group or others (mode 0666)", "is owned by user 1001, not by you (1000)"
 	Fix     string // a command that fixes it, e.g. "chmod go-w /home/ann/.config/postcard"
 }
 
@@ -70,7 +70,7 @@ func loadAccount(dir string) (Account, error) {
 		return bad("", nil, "is not a regular file")
 	}
 	if err := checkOwnFolder(dir); err != nil {
-		return bad("", err, "is in a folder %s, so Postcard does not use it", err.(*UnsafeError).Problem)
+		return bad("", err, "is in a folder that %s, so Postcard does not use it", err.(*UnsafeError).Problem)
 	}
 	if err := checkOwnFile(path, fi); err != nil {
 		return bad("", err, "%s, so Postcard does not use it", err.(*UnsafeError).Problem)

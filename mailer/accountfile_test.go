@@ -33,11 +33,11 @@ func TestLoadAccount_Unsafe(t *testing.T) {
 		fix     string
 		problem string
 	}{
-		{"file writable by others", func(t *testing.T, dir, file string) { chmod(t, file, 0o666) }, "chmod 600 ", "writable by group or others"},
-		{"file writable by group", func(t *testing.T, dir, file string) { chmod(t, file, 0o620) }, "chmod 600 ", "writable by group or others"},
-		{"folder writable by others", func(t *testing.T, dir, file string) { chmod(t, dir, 0o777) }, "chmod 700 ", "writable by group or others"},
-		{"file owned by another user", func(t *testing.T, dir, file string) { chownOther(t, file) }, "chown ", "owned by user"},
-		{"folder owned by another user", func(t *testing.T, dir, file string) { chownOther(t, dir) }, "chown ", "owned by user"},
+		{"file writable by others", func(t *testing.T, dir, file string) { chmod(t, file, 0o666) }, "chmod 600 ", "account.json is writable by group or others (mode 0666)"},
+		{"file writable by group", func(t *testing.T, dir, file string) { chmod(t, file, 0o620) }, "chmod 600 ", "account.json is writable by group or others"},
+		{"folder writable by others", func(t *testing.T, dir, file string) { chmod(t, dir, 0o777) }, "chmod 700 ", "is in a folder that is writable by group or others"},
+		{"file owned by another user", func(t *testing.T, dir, file string) { chownOther(t, file) }, "chown ", "account.json is owned by user"},
+		{"folder owned by another user", func(t *testing.T, dir, file string) { chownOther(t, dir) }, "chown ", "is in a folder that is owned by user"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +54,9 @@ func TestLoadAccount_Unsafe(t *testing.T) {
 			}
 			if KindOf(err) != KindInvalidAccount || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), tt.problem) {
 				t.Errorf("error %q: want invalid-account naming %s and saying %q", err, file, tt.problem)
+			}
+			if !strings.HasPrefix(ue.Error(), ue.Path+" is ") {
+				t.Errorf("UnsafeError %q, want %q followed by what is wrong with it", ue.Error(), ue.Path)
 			}
 			if !strings.HasPrefix(ue.Fix, tt.fix) {
 				t.Errorf("fix %q, want %q…", ue.Fix, tt.fix)

@@ -15,7 +15,7 @@ import (
 func checkOwnFolder(dir string) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return &UnsafeError{Path: dir, Problem: fmt.Sprintf("that cannot be checked (%v)", unwrapPathError(err)), Fix: "ls -ld " + shellQuote(dir)}
+		return &UnsafeError{Path: dir, Problem: fmt.Sprintf("cannot be checked (%v)", unwrapPathError(err)), Fix: "ls -ld " + shellQuote(dir)}
 	}
 	return checkOwner(dir, fi, true)
 }
@@ -31,12 +31,8 @@ func checkOwner(path string, fi os.FileInfo, dir bool) error {
 		return nil
 	}
 	uid := os.Getuid()
-	what := "it"
-	if dir {
-		what = "that"
-	}
 	if int(st.Uid) != uid {
-		return &UnsafeError{Path: path, Problem: fmt.Sprintf("%s is owned by user %d, not by you (%d)", what, st.Uid, uid),
+		return &UnsafeError{Path: path, Problem: fmt.Sprintf("is owned by user %d, not by you (%d)", st.Uid, uid),
 			Fix: fmt.Sprintf("chown %d %s", uid, shellQuote(path))}
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
@@ -44,7 +40,7 @@ func checkOwner(path string, fi os.FileInfo, dir bool) error {
 		if dir {
 			mode = "700"
 		}
-		return &UnsafeError{Path: path, Problem: fmt.Sprintf("%s is writable by group or others (mode %04o)", what, fi.Mode().Perm()),
+		return &UnsafeError{Path: path, Problem: fmt.Sprintf("is writable by group or others (mode %04o)", fi.Mode().Perm()),
 			Fix: fmt.Sprintf("chmod %s %s", mode, shellQuote(path))}
 	}
 	return nil

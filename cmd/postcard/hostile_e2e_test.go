@@ -809,6 +809,10 @@ exec "$@"`
 			if e, _ := m["error"].(string); m["kind"] != "config" || !strings.Contains(e, dir) || !strings.Contains(e, want) {
 				t.Errorf("result %v, want config naming %s and saying %q", m, dir, want)
 			}
+			// The folder is what to fix, not another postcard.
+			if h, _ := m["hint"].(string); !strings.Contains(h, "the disk is not full") || strings.Contains(h, "Another postcard") {
+				t.Errorf("hint %q, want one about the folder and the disk", h)
+			}
 			if pw := env.storedPassword(t); pw != "" {
 				t.Error("a password was left in the keychain for an account not saved")
 			}

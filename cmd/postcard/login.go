@@ -246,6 +246,11 @@ func (c *command) lockAccount(ctx context.Context, dir string) (func(), error) {
 		if ctx.Err() != nil {
 			return nil, err // cancelled: the mailer's error says so
 		}
+		if lctx.Err() == nil {
+			// The lock file could not be made: a read-only folder or a
+			// full disk, not another postcard.
+			return nil, saveFailed(dir, err)
+		}
 		return nil, &cmdError{kind: "config", code: exitConfig, msg: err.Error(),
 			hint: fmt.Sprintf("Another postcard is changing the account. Wait for it to finish and try again; if none is running, make sure %s is a folder you can write.", dir)}
 	}
