@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,8 +331,14 @@ func TestSend_QuotedLocalPartOnTheWire(t *testing.T) {
 	m := simpleMessage()
 	m.To = []string{`"john doe"@example.com, "a\"b\\c"@example.org, plain.name+tag@example.net`}
 	a := accountFor(h, mailer.StartTLS)
-	if _, err := sendMessage(fastClient(), context.Background(), a, testPass, m); err != nil {
+	res, err := sendMessage(fastClient(), context.Background(), a, testPass, m)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// What is reported (postcard send's recipients, the Sent record) is
+	// what went on the wire.
+	if want := []string{`"john doe"@example.com`, `"a\"b\\c"@example.org`, "plain.name+tag@example.net"}; !slices.Equal(res.Recipients, want) {
+		t.Errorf("recipients %q, want %q", res.Recipients, want)
 	}
 	got := strings.Join(h.Commands(), "\n")
 	for _, want := range []string{

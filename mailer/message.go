@@ -111,7 +111,7 @@ func Prepare(a Account, m Message) (*Prepared, error) {
 				key := strings.ToLower(ad.Address)
 				if !seen[key] {
 					seen[key] = true
-					p.Recipients = append(p.Recipients, ad.Address)
+					p.Recipients = append(p.Recipients, EnvelopeAddress(ad.Address))
 				}
 			}
 		}
@@ -338,17 +338,18 @@ func newMessageID(from string) string {
 	return fmt.Sprintf("%d.%s@%s", time.Now().UnixNano(), hex.EncodeToString(b[:]), domain)
 }
 
-// envelopeAddress is addr as MAIL FROM and RCPT TO need it (RFC 5321
-// section 4.1.2): net/mail gives `"john doe"@example.com` back as
-// `john doe@example.com`, so a local part that is not a dot-atom is quoted
-// again, with its quotes and backslashes escaped.
-func envelopeAddress(addr string) string {
+// EnvelopeAddress is addr as MAIL FROM and RCPT TO need it (RFC 5321
+// section 4.1.2), and as it is shown: net/mail gives `"john doe"@example.com`
+// back as `john doe@example.com`, so a local part that is not a dot-atom is
+// quoted again, with its quotes and backslashes escaped. An address already
+// quoted so is returned as it is.
+func EnvelopeAddress(addr string) string {
 	at := strings.LastIndexByte(addr, '@')
 	if at < 0 {
 		return addr
 	}
 	local, domain := addr[:at], addr[at:]
-	if isDotAtom(local) {
+	if isDotAtom(local) || isQuotedString(local) {
 		return addr
 	}
 	var b strings.Builder
@@ -361,6 +362,26 @@ func envelopeAddress(addr string) string {
 	}
 	b.WriteByte('"')
 	return b.String() + domain
+}
+
+// isQuotedString reports whether s is one RFC 5321 Quoted-string: in
+// quotes, with every quote and backslash inside escaped.
+func isQuotedString(s string) bool {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		switch s[i] {
+		case '\\':
+			i++
+			if i == len(s)-1 {
+				return false // the closing quote escaped
+			}
+		case '"':
+			return false
+		}
+	}
+	return true
 }
 
 // isDotAtom reports whether s is atoms joined by single dots (RFC 5321

@@ -147,9 +147,14 @@ func TestEnvelopeAddress(t *testing.T) {
 		"a..b@example.org":           `"a..b"@example.org`,
 		"zoë@example.org":            "zoë@example.org",
 		"weird(comment)@example.org": `"weird(comment)"@example.org`,
+		// Already quoted: as it is.
+		`"john doe"@example.com`: `"john doe"@example.com`,
+		`"a\"b\\c"@example.org`:  `"a\"b\\c"@example.org`,
+		// Not a whole quoted-string: quoted, escaped.
+		`"a"b"@example.org`: `"\"a\"b\""@example.org`,
 	} {
-		if got := envelopeAddress(in); got != want {
-			t.Errorf("envelopeAddress(%q) = %s, want %s", in, got, want)
+		if got := EnvelopeAddress(in); got != want {
+			t.Errorf("EnvelopeAddress(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -442,7 +442,7 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	rt := s.c.replyTimeout()
 
 	s.begin(StageSender)
-	mail := "MAIL FROM:<" + envelopeAddress(p.From) + ">"
+	mail := "MAIL FROM:<" + EnvelopeAddress(p.From) + ">"
 	if ok, _ := sc.extension("8BITMIME"); ok {
 		mail += " BODY=8BITMIME"
 	}
@@ -462,7 +462,7 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	)
 	for _, r := range p.Recipients {
 		s.arm(rt)
-		if _, err := sc.cmd(25, "RCPT TO:<"+envelopeAddress(r)+">"); err != nil {
+		if _, err := sc.cmd(25, "RCPT TO:<"+EnvelopeAddress(r)+">"); err != nil {
 			var te *textproto.Error
 			if !errors.As(err, &te) {
 				return nil, s.fail(err) // the connection, not the recipient

@@ -9,6 +9,8 @@ import (
 	"net/mail"
 	"os"
 	"strings"
+
+	"github.com/postcard-mail/postcard/mailer"
 )
 
 // metaFromEML rebuilds an Outbox message's meta from its frozen message,
@@ -63,7 +65,7 @@ func metaFromEML(path string) (Entry, error) {
 		for _, a := range list {
 			if !seen[strings.ToLower(a.Address)] {
 				seen[strings.ToLower(a.Address)] = true
-				e.Envelope = append(e.Envelope, a.Address)
+				e.Envelope = append(e.Envelope, mailer.EnvelopeAddress(a.Address))
 			}
 			if a.Name != "" {
 				e.Recipients = append(e.Recipients, a.Name+" <"+a.Address+">")
