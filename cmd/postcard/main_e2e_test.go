@@ -354,6 +354,7 @@ func TestE2E_LoginCheckSend(t *testing.T) {
 		"--bcc", "dan@example.org", "--subject", "Grüße aus dem Test", "--body", "Hello from the e2e test.")
 	r.wantCode(t, 0)
 	m = r.json(t)
+	agreesWithREADME(t, "On success:", m)
 	id, _ := m["message_id"].(string)
 	if m["ok"] != true || !strings.HasSuffix(id, "@example.com") {
 		t.Errorf("send result %v, want ok and a message id in the sender's domain", m)
@@ -396,6 +397,7 @@ func TestE2E_LoginWrongPassword(t *testing.T) {
 	r := env.run(t, "not-the-app-password\n", "login", "--json", "--host", "127.0.0.1", "--port", fmt.Sprint(srv.Port()),
 		"--username", env.user, "--password-stdin")
 	m := r.wantFailure(t, 77, mailer.KindAuth, mailer.StageLogin)
+	agreesWithREADME(t, "On failure,", m)
 	if !strings.Contains(m["hint"].(string), "app-specific password") {
 		t.Errorf("hint %q does not mention the app-specific password", m["hint"])
 	}
@@ -751,4 +753,47 @@ func TestE2E_QueueOutboxSent(t *testing.T) {
 	env.run(t, "", "outbox", "delete", m["id"].(string)).wantCode(t, exitDataErr)
 	env.run(t, "", "outbox", "send").wantCode(t, 0)
 	env.wantPasswordInNoFile(t)
+}
+
+// agreesWithREADME checks the README's --json example that follows the
+// text after against real output m: every field the README shows is in
+// the output with the same JSON type, and a string the README shows in
+// angle brackets (or without) is so in the output too.
+func agreesWithREADME(t *testing.T, after string, m map[string]any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i := strings.Index(text, after)
+	if i < 0 {
+		t.Fatalf("README has no %q", after)
+	}
+	rest := text[i:]
+	start := strings.Index(rest, "```json\n")
+	if start < 0 {
+		t.Fatalf("README has no json example after %q", after)
+	}
+	rest = rest[start+len("```json\n"):]
+	block, _, _ := strings.Cut(rest, "```")
+	var example map[string]any
+	if err := json.Unmarshal([]byte(block), &example); err != nil {
+		t.Fatalf("README's example after %q is not JSON: %v\n%s", after, err, block)
+	}
+	for k, want := range example {
+		got, ok := m[k]
+		if !ok {
+			t.Errorf("README's example after %q shows %q, which the output lacks: %v", after, k, m)
+			continue
+		}
+		if fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) {
+			t.Errorf("README shows %q as %T, the output has %T", k, want, got)
+		}
+		ws, _ := want.(string)
+		gs, _ := got.(string)
+		if strings.HasPrefix(ws, "<") != strings.HasPrefix(gs, "<") {
+			t.Errorf("README shows %q as %q, the output as %q: the angle brackets disagree", k, ws, gs)
+		}
+	}
 }
