@@ -40,6 +40,12 @@ func exitCode(err error) int {
 	if !errors.As(err, &e) {
 		return exitSoftware
 	}
+	// Uploaded but never confirmed, whatever broke (a lost connection, a
+	// timeout, a flood of reply lines): it may have been delivered, which
+	// is 70 whatever the kind, so that no script retries it.
+	if e.MaybeDelivered() {
+		return exitSoftware
+	}
 	switch e.Kind {
 	case mailer.KindInvalidMessage:
 		return exitDataErr

@@ -40,6 +40,7 @@ func TestExitCode(t *testing.T) {
 		{"connection lost after upload", &mailer.Error{Kind: mailer.KindConnectionLost, Stage: mailer.StageAccepted}, 70},
 		{"timeout after upload", &mailer.Error{Kind: mailer.KindTimeout, Stage: mailer.StageAccepted}, 70},
 		{"cancelled after upload", &mailer.Error{Kind: mailer.KindCancelled, Stage: mailer.StageAccepted}, 70},
+		{"flood of reply lines after upload", &mailer.Error{Kind: mailer.KindProtocol, Stage: mailer.StageAccepted}, 70},
 		{"temporary reply after upload", &mailer.Error{Kind: mailer.KindTemporary, Stage: mailer.StageAccepted, Reply: reply(451, "4.3.0", "queue full")}, 75},
 		{"tls mode", &mailer.Error{Kind: mailer.KindTLSMode, Stage: mailer.StageTLS}, 76},
 		{"tls certificate", &mailer.Error{Kind: mailer.KindTLSCertificate, Stage: mailer.StageTLS}, 76},
