@@ -219,13 +219,14 @@ func (s *Store) SendAndRecord(ctx context.Context, out *mailer.Outgoing, opts Re
 		f.Close()
 		os.Remove(tmp) // after the rename below, nothing to remove
 	}()
-	rec := &recorder{f: f}
-	if _, rec.err = io.WriteString(f, bccHeader(opts.Bcc)); rec.err != nil {
-		rec.f = nil
-	}
+	// The record is written out to the disk as the message goes out, so
+	// that the sync after the server's yes has little left to do.
+	rec := &recorder{w: &flushingWriter{f: f}}
+	io.WriteString(rec, bccHeader(opts.Bcc))
 	tee := *out
 	tee.Content = &teeWriterTo{src: out.Content, rec: rec}
 	res, err := send(ctx, &tee)
+	recErr := rec.err
 	var r Recorded
 	if err != nil {
 		if !mailer.MaybeDelivered(err) || opts.Find == nil {
@@ -245,14 +246,14 @@ func (s *Store) SendAndRecord(ctx context.Context, out *mailer.Outgoing, opts Re
 		res = &mailer.Result{MessageID: out.MessageID, Recipients: out.Recipients, Size: out.Size}
 	}
 	r.Result = res
-	if rec.err == nil {
-		rec.err = f.Sync()
+	if recErr == nil {
+		recErr = f.Sync()
 	}
-	if rec.err == nil {
-		rec.err = f.Close()
+	if recErr == nil {
+		recErr = f.Close()
 	}
-	if rec.err != nil {
-		r.RecordErr = fmt.Errorf("store: recording the sent message: %w", rec.err)
+	if recErr != nil {
+		r.RecordErr = fmt.Errorf("store: recording the sent message: %w", recErr)
 		return r, nil
 	}
 	// The record's content is synced; its name in Sent need not be on
@@ -287,13 +288,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // recorder keeps a copy of what is written, remembering its first error
 // rather than failing the send with it.
 type recorder struct {
-	f   *os.File
+	w   *flushingWriter // writes to the record's file
 	err error
 }
 
 func (r *recorder) Write(p []byte) (int, error) {
-	if r.f != nil && r.err == nil {
-		_, r.err = r.f.Write(p)
+	if r.err == nil {
+		_, r.err = r.w.Write(p)
 	}
 	return len(p), nil
 }
