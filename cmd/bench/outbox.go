@@ -61,7 +61,7 @@ func (b *bench) ratioRow(figure string, pc, anchor []procRun, anchorName string,
 	pw, aw := median(pluck(pc, procRun.wallTime)), median(pluck(anchor, procRun.wallTime))
 	ratio := float64(pw) / float64(aw)
 	b.rep.add(row{figure: figure, postcard: ms(pw), anchor: ms(aw) + " " + anchorName,
-		ratio: fmt.Sprintf("%.2f×", ratio), goal: fmt.Sprintf("≤ %.3g×", goal), met: ratio <= goal})
+		ratio: ratioText(ratio, goal), goal: fmt.Sprintf("≤ %.3g×", goal), met: ratio <= goal})
 }
 
 func walls(rs []procRun) string {
@@ -164,10 +164,10 @@ func (b *bench) outboxInProcess(md *strings.Builder) error {
 	med := func(i int) time.Duration { return median(sides[i].runs) }
 	r1 := float64(med(1)) / float64(med(0))
 	b.rep.add(row{figure: "Send to \"Sent\", small message, undo delay 0 (in process)", postcard: ms(med(1)) + " Outbox",
-		anchor: ms(med(0)) + " straight", ratio: fmt.Sprintf("%.2f×", r1), goal: "≤ 1.2×", met: r1 <= 1.2})
+		anchor: ms(med(0)) + " straight", ratio: ratioText(r1, 1.2), goal: "≤ 1.2×", met: r1 <= 1.2})
 	r2 := float64(med(2)) / float64(med(1))
 	b.rep.add(row{figure: "… with the copy in the Sent folder on", postcard: ms(med(2)), anchor: ms(med(1)) + " copy off",
-		ratio: fmt.Sprintf("%.2f×", r2), goal: "≤ 1.1× (adds nothing)", met: r2 <= 1.1})
+		ratio: ratioText(r2, 1.1), goal: "≤ 1.1× (adds nothing)", met: r2 <= 1.1})
 	fmt.Fprintf(md, "In one process, alternately, %d runs each after 2 unmeasured, to one loopback go-smtp server (STARTTLS, AUTH PLAIN): *straight* is what the window did before the Outbox: the password read from the (private) keychain, then `mailer.Prepare` and `Client.Send`; *Outbox* is what it does now: `mailer.Prepare`, the draft's lock, `Store.Queue` (the message and its meta written and synced, the folder synced and renamed into the Outbox, which is synced), `Runner.SendNow` (the password read while connecting, the state written, the dot record synced before the final dot) and the rename into Sent; *copy on* is the same with the copy in the Sent folder configured, which the window files after the confirmation. Medians: straight %s, Outbox %s, copy on %s.\n",
 		runs, ms(med(0)), ms(med(1)), ms(med(2)))
 	return nil

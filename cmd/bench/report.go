@@ -213,3 +213,16 @@ func pluck[R, V any](rs []R, field func(R) V) []V {
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
+
+// ratioText shows ratio r to two decimals, or to three when two would put
+// it on the wrong side of goal to the reader (1.3004× shown as "1.30×"
+// next to "≤ 1.3×" and "missed").
+func ratioText(r, goal float64) string {
+	s := fmt.Sprintf("%.2f×", r)
+	var shown float64
+	fmt.Sscanf(s, "%g", &shown)
+	if (shown <= goal) != (r <= goal) {
+		s = fmt.Sprintf("%.3f×", r)
+	}
+	return s
+}

@@ -72,3 +72,22 @@ func TestReport_Markdown(t *testing.T) {
 		}
 	}
 }
+
+func TestRatioText(t *testing.T) {
+	tests := []struct {
+		r, goal float64
+		want    string
+	}{
+		{1.2987, 1.3, "1.30×"},
+		{1.3004, 1.3, "1.300×"}, // "1.30×" would read as met
+		{1.2951, 1.3, "1.30×"},
+		{1.45, 1.2, "1.45×"},
+		{1.2049, 1.2, "1.205×"},
+		{0.97, 1.1, "0.97×"},
+	}
+	for _, tt := range tests {
+		if got := ratioText(tt.r, tt.goal); got != tt.want {
+			t.Errorf("ratioText(%v, %v) = %q; want %q", tt.r, tt.goal, got, tt.want)
+		}
+	}
+}

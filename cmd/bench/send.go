@@ -134,7 +134,7 @@ func (b *bench) send() error {
 		b.rep.add(row{
 			figure:   "Send, " + c.name + ": wall time",
 			postcard: ms(pw), anchor: ms(cw) + " curl",
-			ratio: fmt.Sprintf("%.2f×", ratio), goal: fmt.Sprintf("≤ %.3g×", c.goal), met: ratio <= c.goal,
+			ratio: ratioText(ratio, c.goal), goal: fmt.Sprintf("≤ %.3g×", c.goal), met: ratio <= c.goal,
 		})
 		pr, cr := median(pluck(pc, procRun.peakRSS)), median(pluck(curl, procRun.peakRSS))
 		b.rep.add(row{

@@ -234,7 +234,7 @@ func (b *bench) startup() error {
 		b.rep.add(row{
 			figure:   "Start-up to visible window (" + v.pane + ")",
 			postcard: ms(bStart), anchor: ms(aStart) + " bare window",
-			ratio: fmt.Sprintf("%.2f×", ratio), goal: "≤ 1.25×", met: ratio <= 1.25,
+			ratio: ratioText(ratio, 1.25), goal: "≤ 1.25×", met: ratio <= 1.25,
 		})
 		bRSS := median(pluck(B, startRun.idleRSS))
 		diff := mib(bRSS) - mib(aRSS)

@@ -51,7 +51,7 @@ func (t *typingEnv) report(keys map[string][]keyRun, pastes map[string][]pasteRu
 	ratio := float64(pcLong) / float64(pc10)
 	rep.add(row{figure: "CPU per keystroke, 5,000 lines against 10", postcard: fmt.Sprintf("%.2f×", ratio),
 		anchor: fmt.Sprintf("%.1f× Fyne Entry (%d lines against 10)", float64(eLong)/float64(e10), entryLines),
-		ratio:  fmt.Sprintf("%.2f×", ratio), goal: "≤ 2×", met: ratio <= 2})
+		ratio:  ratioText(ratio, 2), goal: "≤ 2×", met: ratio <= 2})
 
 	pp := median(pluck(pastes[pastePostcard], pasteRun.shownAfter))
 	pe := median(pluck(pastes[pasteEntry], pasteRun.shownAfter))
@@ -65,7 +65,7 @@ func (t *typingEnv) report(keys map[string][]keyRun, pastes map[string][]pasteRu
 	sb, sl := med(startBare, startRunLong.mappedAfter), med(startPostcardLong, startRunLong.mappedAfter)
 	ratio = float64(sl) / float64(sb)
 	rep.add(row{figure: "Start-up to visible window, 5,000-line draft", postcard: ms(sl), anchor: ms(sb) + " bare window",
-		ratio: fmt.Sprintf("%.2f×", ratio), goal: "≤ 1.25×", met: ratio <= 1.25})
+		ratio: ratioText(ratio, 1.25), goal: "≤ 1.25×", met: ratio <= 1.25})
 	cb, cl := med(startBare, startRunLong.cpuAtMap), med(startPostcardLong, startRunLong.cpuAtMap)
 	rep.add(row{figure: "CPU time until the window is visible, 5,000-line draft", postcard: ms(cl), anchor: ms(cb) + " bare window",
 		ratio: fmt.Sprintf("%.2f×", float64(cl)/float64(cb)), goal: "(information)", noGoal: true})
