@@ -130,7 +130,7 @@ type IMAPClient struct {
 	// DefaultMinUploadRate.
 	MinUploadRate int64
 	// RootCAs, if set, are the only authorities trusted for the server's
-	// certificate; nil means the system's. For tests.
+	// certificate; nil means the system's (TrustedRoots). For tests.
 	RootCAs *x509.CertPool
 	// OnStage, if set, is called (on the calling goroutine) each time a
 	// stage ends, successfully or not.
@@ -336,6 +336,11 @@ func (c *IMAPClient) open(parent context.Context, a IMAPAccount, pwf PasswordFun
 		c: c, ctx: ctx, cancel: cancel, a: a,
 		host: strings.TrimSuffix(strings.TrimSpace(a.Host), "."),
 	}
+	roots := c.RootCAs
+	if roots == nil {
+		WarmRoots()
+		roots = TrustedRoots()
+	}
 	s.pw = startPassword(ctx, pwf, cancel)
 	defer func() {
 		if err != nil {
@@ -366,7 +371,7 @@ func (c *IMAPClient) open(parent context.Context, a IMAPAccount, pwf PasswordFun
 	s.stop = context.AfterFunc(ctx, func() { raw.Close() })
 	s.ok(raw.RemoteAddr().String())
 
-	tlsConfig := &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12, RootCAs: c.RootCAs}
+	tlsConfig := &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12, RootCAs: roots}
 	rt := c.replyTimeout()
 	var (
 		conn   net.Conn

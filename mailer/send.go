@@ -315,6 +315,7 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit
 	lctx, lcancel := context.WithTimeoutCause(parent, limit, errSessionTimeout)
 	ctx, cancel := context.WithCancel(lctx)
 	s := &session{c: c, ctx: ctx, a: a, limit: limit, cancel: func() { cancel(); lcancel() }}
+	WarmRoots()
 	s.pw = startPassword(ctx, pwf, cancel)
 	defer func() {
 		if err != nil && s.pwFailed != nil {
@@ -352,7 +353,7 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit
 	s.ok(raw.RemoteAddr().String())
 
 	rt := c.replyTimeout()
-	tlsConfig := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	tlsConfig := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, RootCAs: TrustedRoots()}
 	var conn net.Conn = s.conn
 	if a.Security == ImplicitTLS {
 		s.begin(StageTLS)

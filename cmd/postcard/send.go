@@ -148,6 +148,8 @@ func unwrapPath(err error) error {
 }
 
 func (c *command) send(ctx context.Context, args []string) int {
+	// Loaded while the account, the message and the store are read.
+	mailer.WarmRoots()
 	opts, err := parseSend(args)
 	out := newOutput(c, opts.json || hasJSONFlag(args))
 	if err != nil {

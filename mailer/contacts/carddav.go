@@ -46,7 +46,7 @@ const (
 // exist so tests and callers can shorten the waits.
 //
 // Like mailer.Client, it speaks https only, with the certificate verified
-// (the system's roots, which honour SSL_CERT_FILE) and TLS 1.2 or newer;
+// (mailer.TrustedRoots: the system's, which honour SSL_CERT_FILE) and TLS 1.2 or newer;
 // there is no setting to skip verification. The login goes with every
 // request, also to a server the first one sends it on to (iCloud sends
 // each account to its own pNN-contacts.icloud.com), but only ever over
@@ -200,6 +200,11 @@ func (c *Client) open(parent context.Context, a mailer.CardDAVAccount, pwf maile
 	}
 	s.ctx, s.cancel = context.WithTimeout(parent, c.timeout())
 	s.stage = mailer.StageKeychain
+	roots := c.RootCAs
+	if roots == nil {
+		mailer.WarmRoots()
+		roots = mailer.TrustedRoots()
+	}
 	pw, err := pwf(s.ctx)
 	if err != nil {
 		s.report(false, err.Error())
@@ -211,7 +216,7 @@ func (c *Client) open(parent context.Context, a mailer.CardDAVAccount, pwf maile
 	s.tr = &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		DialContext:            d.DialContext,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: c.RootCAs},
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
 		TLSHandshakeTimeout:    c.replyTimeout(),
 		ResponseHeaderTimeout:  c.replyTimeout(),
 		MaxResponseHeaderBytes: 64 << 10,

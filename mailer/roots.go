@@ -1,0 +1,93 @@
+package mailer
+
+import (
+	"crypto/x509"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+)
+
+// bundleFiles are the files of trusted authorities Linux distributions
+// keep, in the order Go's crypto/x509 looks for them
+// (src/crypto/x509/root_linux.go).
+var bundleFiles = []string{
+	"/etc/ssl/certs/ca-certificates.crt",                // Debian/Ubuntu/Gentoo etc.
+	"/etc/pki/tls/certs/ca-bundle.crt",                  // Fedora/RHEL 6
+	"/etc/ssl/ca-bundle.pem",                            // OpenSUSE
+	"/etc/pki/tls/cacert.pem",                           // OpenELEC
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // CentOS/RHEL 7
+	"/etc/ssl/cert.pem",                                 // Alpine Linux
+}
+
+// maxBundle bounds the bundle read (Debian's is about 220 kB).
+const maxBundle = 8 << 20
+
+// trustedRoots is the pool of authorities every TLS connection of Postcard
+// verifies the server's certificate against (nil: Go's system pool).
+var trustedRoots = sync.OnceValue(func() *x509.CertPool {
+	return loadRoots(runtime.GOOS, os.Getenv)
+})
+
+// TrustedRoots returns the authorities Postcard trusts for a server's
+// certificate, for a tls.Config's RootCAs: nil, meaning Go's system pool,
+// except on Linux with a bundle file. The pool is shared: do not change it.
+//
+// On Linux Go reads the distribution's bundle file and then, again, every
+// file in /etc/ssl/certs, which on Debian holds the same authorities one by
+// one: 8.5 ms where the bundle alone takes 2 ms, and with the garbage it
+// leaves, `postcard send` to a server on loopback took 21 ms, not 13.
+// Postcard reads the bundle alone, as OpenSSL and curl do (they look in the
+// folder only for a name they miss). SSL_CERT_FILE names the bundle, as in
+// Go; with SSL_CERT_DIR set, or with no bundle, Go's own loading is used, so
+// the choice a user made through those variables is kept.
+func TrustedRoots() *x509.CertPool { return trustedRoots() }
+
+// loadRoots is TrustedRoots' pool for the system goos with the environment
+// getenv: a pool of the first bundle that can be read, or nil to leave the
+// choice to Go.
+func loadRoots(goos string, getenv func(string) string) *x509.CertPool {
+	if goos != "linux" || getenv("SSL_CERT_DIR") != "" {
+		return nil
+	}
+	files := bundleFiles
+	if f := getenv("SSL_CERT_FILE"); f != "" {
+		files = []string{f}
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(f, maxBundle+1))
+		f.Close()
+		// Go stops at the first file it can read; so does this, and
+		// whatever is wrong with it is left to Go to decide.
+		if err != nil || len(data) > maxBundle {
+			return nil
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(data) {
+			return nil
+		}
+		return pool
+	}
+	return nil
+}
+
+var warmRootsOnce sync.Once
+
+// WarmRoots starts loading the trusted authorities (TrustedRoots, or Go's
+// system pool) on a goroutine of its own, once per process, and returns at
+// once, so that the TLS handshake, which needs them when the server's
+// certificate arrives, finds them loaded: the loading runs while the
+// keychain is read and the connection is made.
+func WarmRoots() {
+	warmRootsOnce.Do(func() {
+		go func() {
+			if TrustedRoots() == nil {
+				x509.SystemCertPool()
+			}
+		}()
+	})
+}

@@ -1,0 +1,109 @@
+package mailer_test
+
+import (
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/postcard-mail/postcard/mailer"
+	"github.com/postcard-mail/postcard/mailer/smtptest"
+)
+
+// env is a getenv over a map.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// verifies reports whether pool trusts a server certificate of ca.
+func verifies(t *testing.T, pool *x509.CertPool, ca *smtptest.CA) bool {
+	t.Helper()
+	crt, err := ca.ServerCert("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(crt.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "127.0.0.1"})
+	return err == nil
+}
+
+func TestLoadRoots(t *testing.T) {
+	dir := t.TempDir()
+	caFile, err := testCA.WriteFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := smtptest.NewCA("Another CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("the bundle SSL_CERT_FILE names, and only it", func(t *testing.T) {
+		pool := mailer.LoadRoots("linux", env(map[string]string{"SSL_CERT_FILE": caFile}))
+		if pool == nil {
+			t.Fatal("no pool from a readable bundle")
+		}
+		if !verifies(t, pool, testCA) {
+			t.Error("a certificate of the bundle's authority is not trusted")
+		}
+		if verifies(t, pool, other) {
+			t.Error("a certificate of an authority not in the bundle is trusted")
+		}
+	})
+
+	// In every other case Go decides (nil): the user's SSL_CERT_DIR, no
+	// bundle, or one that is not what a bundle should be.
+	garbage := filepath.Join(dir, "garbage.pem")
+	if err := os.WriteFile(garbage, []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge.pem")
+	if err := os.WriteFile(huge, testCA.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, mailer.MaxBundle+1); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		goos string
+		env  map[string]string
+	}{
+		{"not Linux", "darwin", map[string]string{"SSL_CERT_FILE": caFile}},
+		{"SSL_CERT_DIR set", "linux", map[string]string{"SSL_CERT_FILE": caFile, "SSL_CERT_DIR": dir}},
+		{"SSL_CERT_FILE missing", "linux", map[string]string{"SSL_CERT_FILE": filepath.Join(dir, "missing.pem")}},
+		{"SSL_CERT_FILE a folder", "linux", map[string]string{"SSL_CERT_FILE": dir}},
+		{"no certificate in it", "linux", map[string]string{"SSL_CERT_FILE": garbage}},
+		{"larger than a bundle can be", "linux", map[string]string{"SSL_CERT_FILE": huge}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if pool := mailer.LoadRoots(tt.goos, env(tt.env)); pool != nil {
+				t.Errorf("got a pool; want nil (Go's own loading)")
+			}
+		})
+	}
+
+	t.Run("the distribution's bundle", func(t *testing.T) {
+		// make deps installs ca-certificates.
+		found := ""
+		for _, f := range mailer.BundleFiles {
+			if _, err := os.Stat(f); err == nil {
+				found = f
+				break
+			}
+		}
+		if found == "" {
+			t.Fatalf("none of %q exists: is ca-certificates installed?", mailer.BundleFiles)
+		}
+		pool := mailer.LoadRoots("linux", env(nil))
+		if pool == nil {
+			t.Fatalf("no pool although %s exists", found)
+		}
+		if verifies(t, pool, testCA) {
+			t.Error("the test CA is trusted by the system's bundle")
+		}
+	})
+}
