@@ -26,7 +26,7 @@ const maxBundle = 8 << 20
 // trustedRoots is the pool of authorities every TLS connection of Postcard
 // verifies the server's certificate against (nil: Go's system pool).
 var trustedRoots = sync.OnceValue(func() *x509.CertPool {
-	return loadRoots(runtime.GOOS, os.Getenv)
+	return loadRoots(runtime.GOOS, os.Getenv, bundleFiles)
 })
 
 // TrustedRoots returns the authorities Postcard trusts for a server's
@@ -37,22 +37,18 @@ var trustedRoots = sync.OnceValue(func() *x509.CertPool {
 // file in /etc/ssl/certs, which on Debian holds the same authorities one by
 // one: 8.5 ms where the bundle alone takes 2 ms, and with the garbage it
 // leaves, `postcard send` to a server on loopback took 21 ms, not 13.
-// Postcard reads the bundle alone, as OpenSSL and curl do (they look in the
-// folder only for a name they miss). SSL_CERT_FILE names the bundle, as in
-// Go; with SSL_CERT_DIR set, or with no bundle, Go's own loading is used, so
-// the choice a user made through those variables is kept.
+// Postcard reads the bundle alone, as curl does with OpenSSL (which looks
+// in the folder only for an authority it misses). With SSL_CERT_FILE or
+// SSL_CERT_DIR set, or no bundle, Go's own loading is used unchanged, so
+// the variables mean what they mean in every Go program.
 func TrustedRoots() *x509.CertPool { return trustedRoots() }
 
 // loadRoots is TrustedRoots' pool for the system goos with the environment
-// getenv: a pool of the first bundle that can be read, or nil to leave the
-// choice to Go.
-func loadRoots(goos string, getenv func(string) string) *x509.CertPool {
-	if goos != "linux" || getenv("SSL_CERT_DIR") != "" {
+// getenv: a pool of the first of files that can be read, or nil to leave
+// the choice to Go.
+func loadRoots(goos string, getenv func(string) string, files []string) *x509.CertPool {
+	if goos != "linux" || getenv("SSL_CERT_FILE") != "" || getenv("SSL_CERT_DIR") != "" {
 		return nil
-	}
-	files := bundleFiles
-	if f := getenv("SSL_CERT_FILE"); f != "" {
-		files = []string{f}
 	}
 	for _, name := range files {
 		f, err := os.Open(name)

@@ -40,9 +40,10 @@ func TestLoadRoots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	missing := filepath.Join(dir, "missing.pem")
 
-	t.Run("the bundle SSL_CERT_FILE names, and only it", func(t *testing.T) {
-		pool := mailer.LoadRoots("linux", env(map[string]string{"SSL_CERT_FILE": caFile}))
+	t.Run("the first bundle there is, and only it", func(t *testing.T) {
+		pool := mailer.LoadRoots("linux", env(nil), []string{missing, caFile})
 		if pool == nil {
 			t.Fatal("no pool from a readable bundle")
 		}
@@ -54,8 +55,8 @@ func TestLoadRoots(t *testing.T) {
 		}
 	})
 
-	// In every other case Go decides (nil): the user's SSL_CERT_DIR, no
-	// bundle, or one that is not what a bundle should be.
+	// In every other case Go decides (nil): the user's SSL_CERT_FILE or
+	// SSL_CERT_DIR, no bundle, or one that is not what a bundle should be.
 	garbage := filepath.Join(dir, "garbage.pem")
 	if err := os.WriteFile(garbage, []byte("not a certificate\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -68,19 +69,21 @@ func TestLoadRoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		name string
-		goos string
-		env  map[string]string
+		name  string
+		goos  string
+		env   map[string]string
+		files []string
 	}{
-		{"not Linux", "darwin", map[string]string{"SSL_CERT_FILE": caFile}},
-		{"SSL_CERT_DIR set", "linux", map[string]string{"SSL_CERT_FILE": caFile, "SSL_CERT_DIR": dir}},
-		{"SSL_CERT_FILE missing", "linux", map[string]string{"SSL_CERT_FILE": filepath.Join(dir, "missing.pem")}},
-		{"SSL_CERT_FILE a folder", "linux", map[string]string{"SSL_CERT_FILE": dir}},
-		{"no certificate in it", "linux", map[string]string{"SSL_CERT_FILE": garbage}},
-		{"larger than a bundle can be", "linux", map[string]string{"SSL_CERT_FILE": huge}},
+		{"not Linux", "darwin", nil, []string{caFile}},
+		{"SSL_CERT_FILE set", "linux", map[string]string{"SSL_CERT_FILE": caFile}, []string{caFile}},
+		{"SSL_CERT_DIR set", "linux", map[string]string{"SSL_CERT_DIR": dir}, []string{caFile}},
+		{"no bundle", "linux", nil, []string{missing}},
+		{"a folder where the bundle should be", "linux", nil, []string{dir, caFile}},
+		{"no certificate in it", "linux", nil, []string{garbage, caFile}},
+		{"larger than a bundle can be", "linux", nil, []string{huge, caFile}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if pool := mailer.LoadRoots(tt.goos, env(tt.env)); pool != nil {
+			if pool := mailer.LoadRoots(tt.goos, env(tt.env), tt.files); pool != nil {
 				t.Errorf("got a pool; want nil (Go's own loading)")
 			}
 		})
@@ -98,7 +101,7 @@ func TestLoadRoots(t *testing.T) {
 		if found == "" {
 			t.Fatalf("none of %q exists: is ca-certificates installed?", mailer.BundleFiles)
 		}
-		pool := mailer.LoadRoots("linux", env(nil))
+		pool := mailer.LoadRoots("linux", env(nil), mailer.BundleFiles)
 		if pool == nil {
 			t.Fatalf("no pool although %s exists", found)
 		}

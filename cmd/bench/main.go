@@ -84,7 +84,8 @@ type bench struct {
 	bare     string // the bare window binary
 
 	ca       *smtptest.CA
-	caFile   string
+	caFile   string // the test CA, alone in caDir
+	caDir    string
 	user     string
 	password string // throwaway, in the private keychain
 	rcpt     string
@@ -155,7 +156,16 @@ func run(o options) error {
 	if b.ca, err = smtptest.NewCA("postcard bench CA"); err != nil {
 		return err
 	}
-	if b.caFile, err = b.ca.WriteFile(work); err != nil {
+	// The binaries trust the test CA through SSL_CERT_DIR, a folder holding
+	// it alone: Go then reads the system's bundle and that folder, the work
+	// a user's postcard does with the bundle (mailer.TrustedRoots). With
+	// SSL_CERT_FILE it would read the bundle's roots one by one from
+	// /etc/ssl/certs as well, which no user's postcard does.
+	b.caDir = filepath.Join(work, "ca")
+	if err := os.Mkdir(b.caDir, 0o700); err != nil {
+		return err
+	}
+	if b.caFile, err = b.ca.WriteFile(b.caDir); err != nil {
 		return err
 	}
 	// DiscardData: the server keeps the size of each message, not 10 MiB of it.
@@ -255,7 +265,7 @@ func (b *bench) login(port int) error {
 func (b *bench) loginWith(cfg string, port int, extra ...string) error {
 	cmd := exec.Command(b.postcard, append([]string{"login", "--host", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--security", "starttls", "--username", b.user, "--password-stdin", "--no-verify", "--json"}, extra...)...)
-	cmd.Env = env("XDG_CONFIG_HOME="+cfg, "SSL_CERT_FILE="+b.caFile)
+	cmd.Env = env("XDG_CONFIG_HOME="+cfg, "SSL_CERT_DIR="+b.caDir)
 	cmd.Stdin = strings.NewReader(b.password + "\n")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -75,9 +75,9 @@ func walls(rs []procRun) string {
 // outboxInProcess times the three ways to "Sent" in this process,
 // alternately, against the same loopback server.
 func (b *bench) outboxInProcess(md *strings.Builder) error {
-	// The mailer trusts the system's roots, which honour SSL_CERT_FILE as
+	// The mailer trusts the system's roots, which honour SSL_CERT_DIR as
 	// for the postcard binary; they are read once, at the first TLS.
-	os.Setenv("SSL_CERT_FILE", b.caFile)
+	os.Setenv("SSL_CERT_DIR", b.caDir)
 	st, err := store.Open(filepath.Join(b.work, "store-inprocess"))
 	if err != nil {
 		return err

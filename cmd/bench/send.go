@@ -122,7 +122,7 @@ func (b *bench) send() error {
 				Attachments: []string{attach}}},
 	}
 	var samples strings.Builder
-	fmt.Fprint(&samples, "`postcard send --json` (built with `-trimpath`, password from the keychain, CA through `SSL_CERT_FILE`) and `curl --ssl-reqd --cacert ca.pem --user … --upload-file msg.eml smtp://127.0.0.1:PORT` send to one in-process go-smtp server (STARTTLS, AUTH PLAIN, which counts the bytes of each message and discards them), alternately, after one unmeasured run of each. `msg.eml` is the message Postcard's mailer writes for the same input (`mailer.Prepare` and `WriteTo`), so both upload the same bytes but for the Date and Message-ID. Wall time is from exec to exit as the driver sees it; peak RSS is GNU time's %M (`/usr/bin/time -f %M`, around both programs alike), not the driver's own `ProcessState.SysUsage()`: Go starts children with clone(CLONE_VM|CLONE_VFORK), and Linux then counts the driver's RSS at the moment of exec into the child's ru_maxrss, which made curl seem to peak at over 100 MiB.\n\n")
+	fmt.Fprint(&samples, "`postcard send --json` (built with `-trimpath`, password from the keychain, the test CA in a folder named by `SSL_CERT_DIR`, so that Go reads the system's bundle and that folder, as much as a user's postcard reads; curl reads only `ca.pem`) and `curl --ssl-reqd --cacert ca.pem --user … --upload-file msg.eml smtp://127.0.0.1:PORT` send to one in-process go-smtp server (STARTTLS, AUTH PLAIN, which counts the bytes of each message and discards them), alternately, after one unmeasured run of each. `msg.eml` is the message Postcard's mailer writes for the same input (`mailer.Prepare` and `WriteTo`), so both upload the same bytes but for the Date and Message-ID. Wall time is from exec to exit as the driver sees it; peak RSS is GNU time's %M (`/usr/bin/time -f %M`, around both programs alike), not the driver's own `ProcessState.SysUsage()`: Go starts children with clone(CLONE_VM|CLONE_VFORK), and Linux then counts the driver's RSS at the moment of exec into the child's ru_maxrss, which made curl seem to peak at over 100 MiB.\n\n")
 	samples.WriteString("| message | bytes uploaded | program | wall time, each run (ms) | peak RSS, each run (MiB) |\n|---|---|---|---|---|\n")
 	for _, c := range cases {
 		pc, curl, size, err := b.sendCase(c)
@@ -196,7 +196,7 @@ func (b *bench) sendCaseThen(c sendCase, extra []string, cfg string, then func(e
 	for _, a := range c.msg.Attachments {
 		pcArgs = append(pcArgs, "--attach", a)
 	}
-	pcEnv := env("XDG_CONFIG_HOME="+cfg, "SSL_CERT_FILE="+b.caFile)
+	pcEnv := env("XDG_CONFIG_HOME="+cfg, "SSL_CERT_DIR="+b.caDir)
 	// The password on curl's command line is the throwaway one of the
 	// private keychain; postcard reads it from the keychain, as for a user.
 	curlArgs := []string{"--silent", "--show-error", "--ssl-reqd", "--cacert", b.caFile,

@@ -106,7 +106,7 @@ func (b *bench) soak() error {
 		return mainSrv.Port()
 	}
 
-	pcEnv := env("XDG_CONFIG_HOME="+b.cfgAccount, "SSL_CERT_FILE="+b.caFile)
+	pcEnv := env("XDG_CONFIG_HOME="+b.cfgAccount, "SSL_CERT_DIR="+b.caDir)
 	rng := rand.New(rand.NewPCG(1, 2))
 	tallies := make([]soakTally, len(soakModes))
 	for i := range tallies {

@@ -170,7 +170,7 @@ func (b *bench) startup() error {
 	}
 	fmt.Printf("Xvfb on %s\n", xv.Display)
 
-	base := []string{"DISPLAY=" + xv.Display, "FYNE_THEME=light", "SSL_CERT_FILE=" + b.caFile}
+	base := []string{"DISPLAY=" + xv.Display, "FYNE_THEME=light", "SSL_CERT_DIR=" + b.caDir}
 	bare := windowApp{label: "bare window", bin: b.bare, title: "Bare",
 		env: env(append(base, "XDG_CONFIG_HOME="+b.cfgEmpty)...)}
 	noAccount := windowApp{label: "postcard, no account", bin: b.postcard, title: "Postcard",

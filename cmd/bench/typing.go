@@ -168,7 +168,7 @@ func (t *typingEnv) dataDir(n int) (string, error) {
 // postcardEnv is the environment of the window with its messages in data.
 func (t *typingEnv) postcardEnv(data string) []string {
 	return env("DISPLAY="+t.xv.Display, "FYNE_THEME=light", "LC_ALL="+xtest.UTF8Locale,
-		"XDG_CONFIG_HOME="+t.cfg, "XDG_DATA_HOME="+data, "SSL_CERT_FILE="+t.b.caFile)
+		"XDG_CONFIG_HOME="+t.cfg, "XDG_DATA_HOME="+data, "SSL_CERT_DIR="+t.b.caDir)
 }
 
 // entryEnv is the environment of the bare window with the Entry holding

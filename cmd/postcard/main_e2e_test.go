@@ -87,6 +87,9 @@ type e2eEnv struct {
 	home     string
 	user     string
 	password string
+	// systemRoots, if set, runs postcard without SSL_CERT_FILE: it trusts
+	// the system's roots alone, which do not hold the test CA.
+	systemRoots bool
 }
 
 // e2eCA skips t unless the end-to-end tests are on, and returns the test CA.
@@ -148,13 +151,16 @@ func (env *e2eEnv) server(t *testing.T, cfg smtptest.Config) *smtptest.Server {
 // environ is the whole environment postcard runs with: env's HOME and
 // config folder, the test CA and the throwaway keyring's bus, nothing else.
 func (env *e2eEnv) environ() []string {
-	return []string{
+	vars := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + env.home,
 		"XDG_CONFIG_HOME=" + env.configDir(),
-		"SSL_CERT_FILE=" + e2e.caFile,
 		"DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"),
 	}
+	if !env.systemRoots {
+		vars = append(vars, "SSL_CERT_FILE="+e2e.caFile)
+	}
+	return vars
 }
 
 func (env *e2eEnv) configDir() string {
@@ -587,19 +593,29 @@ func TestE2E_TLSFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name string
-		cfg  smtptest.Config
-		kind mailer.Kind
+		name        string
+		cfg         smtptest.Config
+		systemRoots bool
+		kind        mailer.Kind
 	}{
-		{"stripped STARTTLS", smtptest.Config{Mode: smtptest.NoTLS}, mailer.KindTLSUnavailable},
-		{"certificate for another host", smtptest.Config{Mode: smtptest.StartTLS, Cert: otherName}, mailer.KindTLSCertificate},
+		{"stripped STARTTLS", smtptest.Config{Mode: smtptest.NoTLS}, false, mailer.KindTLSUnavailable},
+		{"certificate for another host", smtptest.Config{Mode: smtptest.StartTLS, Cert: otherName}, false, mailer.KindTLSCertificate},
+		// Without SSL_CERT_FILE postcard reads the distribution's bundle
+		// (mailer.TrustedRoots), which does not hold the test CA.
+		{"authority not in the system's bundle", smtptest.Config{Mode: smtptest.StartTLS}, true, mailer.KindTLSCertificate},
+		{"authority not in the system's bundle, port 465", smtptest.Config{Mode: smtptest.ImplicitTLS}, true, mailer.KindTLSCertificate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newE2E(t)
+			env.systemRoots = tt.systemRoots
 			srv := env.server(t, tt.cfg)
+			security := "starttls"
+			if tt.cfg.Mode == smtptest.ImplicitTLS {
+				security = "ssl"
+			}
 			r := env.run(t, env.password+"\n", "login", "--json", "--host", "127.0.0.1", "--port", fmt.Sprint(srv.Port()),
-				"--username", env.user, "--password-stdin")
+				"--security", security, "--username", env.user, "--password-stdin")
 			r.wantFailure(t, 76, tt.kind, mailer.StageTLS)
 			if a := srv.AuthAttempts(); len(a) != 0 {
 				t.Errorf("the password was sent: %+v", a)
