@@ -336,10 +336,8 @@ func (c *IMAPClient) open(parent context.Context, a IMAPAccount, pwf PasswordFun
 		c: c, ctx: ctx, cancel: cancel, a: a,
 		host: strings.TrimSuffix(strings.TrimSpace(a.Host), "."),
 	}
-	roots := c.RootCAs
-	if roots == nil {
+	if c.RootCAs == nil {
 		WarmRoots()
-		roots = TrustedRoots()
 	}
 	s.pw = startPassword(ctx, pwf, cancel)
 	defer func() {
@@ -371,6 +369,10 @@ func (c *IMAPClient) open(parent context.Context, a IMAPAccount, pwf PasswordFun
 	s.stop = context.AfterFunc(ctx, func() { raw.Close() })
 	s.ok(raw.RemoteAddr().String())
 
+	roots := c.RootCAs
+	if roots == nil {
+		roots = TrustedRoots()
+	}
 	tlsConfig := &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12, RootCAs: roots}
 	rt := c.replyTimeout()
 	var (

@@ -15,6 +15,20 @@ func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// poolOf is the pool of the certificates in file.
+func poolOf(t *testing.T, file string) *x509.CertPool {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		t.Fatalf("no certificate in %s", file)
+	}
+	return pool
+}
+
 // verifies reports whether pool trusts a server certificate of ca.
 func verifies(t *testing.T, pool *x509.CertPool, ca *smtptest.CA) bool {
 	t.Helper()
@@ -46,6 +60,9 @@ func TestLoadRoots(t *testing.T) {
 		pool := mailer.LoadRoots("linux", env(nil), []string{missing, caFile})
 		if pool == nil {
 			t.Fatal("no pool from a readable bundle")
+		}
+		if !pool.Equal(poolOf(t, caFile)) {
+			t.Error("the pool is not the bundle's certificates, exactly")
 		}
 		if !verifies(t, pool, testCA) {
 			t.Error("a certificate of the bundle's authority is not trusted")
@@ -104,6 +121,10 @@ func TestLoadRoots(t *testing.T) {
 		pool := mailer.LoadRoots("linux", env(nil), mailer.BundleFiles)
 		if pool == nil {
 			t.Fatalf("no pool although %s exists", found)
+		}
+		// The bundle's roots, exactly: not Go's pool, not the folder.
+		if !pool.Equal(poolOf(t, found)) {
+			t.Errorf("the pool is not the certificates of %s, exactly", found)
 		}
 		if verifies(t, pool, testCA) {
 			t.Error("the test CA is trusted by the system's bundle")

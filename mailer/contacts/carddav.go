@@ -200,10 +200,8 @@ func (c *Client) open(parent context.Context, a mailer.CardDAVAccount, pwf maile
 	}
 	s.ctx, s.cancel = context.WithTimeout(parent, c.timeout())
 	s.stage = mailer.StageKeychain
-	roots := c.RootCAs
-	if roots == nil {
+	if c.RootCAs == nil {
 		mailer.WarmRoots()
-		roots = mailer.TrustedRoots()
 	}
 	pw, err := pwf(s.ctx)
 	if err != nil {
@@ -212,6 +210,10 @@ func (c *Client) open(parent context.Context, a mailer.CardDAVAccount, pwf maile
 		return nil, err
 	}
 	s.pw = pw
+	roots := c.RootCAs
+	if roots == nil {
+		roots = mailer.TrustedRoots()
+	}
 	d := &net.Dialer{Timeout: c.connectTimeout(), KeepAlive: 30 * time.Second}
 	s.tr = &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
