@@ -18,8 +18,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-sasl"
-
-	"github.com/postcard-mail/postcard/mailer/internal/netfail"
 )
 
 // The iCloud Mail IMAP defaults.
@@ -346,20 +344,7 @@ func (c *IMAPClient) open(parent context.Context, a IMAPAccount, pwf PasswordFun
 		}
 	}()
 
-	s.begin(StageResolve)
-	if err := ctx.Err(); err != nil {
-		return nil, s.fail(err)
-	}
-	dctx, dcancel := context.WithTimeout(ctx, c.connectTimeout())
-	defer dcancel()
-	ips, err := netfail.Resolve(dctx, s.host)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	s.ok(strings.Join(ips, ", "))
-
-	s.begin(StageConnect)
-	raw, err := netfail.Dial(dctx, ips, a.Port)
+	raw, err := connect(ctx, s.host, a.Port, c.connectTimeout(), s.begin, s.ok)
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -369,11 +354,7 @@ func (c *IMAPClient) open(parent context.Context, a IMAPAccount, pwf PasswordFun
 	s.stop = context.AfterFunc(ctx, func() { raw.Close() })
 	s.ok(raw.RemoteAddr().String())
 
-	roots := c.RootCAs
-	if roots == nil {
-		roots = TrustedRoots()
-	}
-	tlsConfig := &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12, RootCAs: roots}
+	tlsConfig := ClientTLS(s.host, c.RootCAs)
 	rt := c.replyTimeout()
 	var (
 		conn   net.Conn

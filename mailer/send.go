@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/postcard-mail/postcard/mailer/internal/netfail"
 )
 
 // Defaults for Client.
@@ -326,23 +324,7 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit
 		}
 	}()
 	host := strings.TrimSuffix(strings.TrimSpace(a.Host), ".")
-	if err := ctx.Err(); err != nil {
-		s.begin(StageResolve)
-		return nil, s.fail(err)
-	}
-
-	// Resolve and connect share the connect timeout.
-	dctx, dcancel := context.WithTimeout(ctx, c.connectTimeout())
-	defer dcancel()
-	s.begin(StageResolve)
-	ips, err := netfail.Resolve(dctx, host)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	s.ok(strings.Join(ips, ", "))
-
-	s.begin(StageConnect)
-	raw, err := netfail.Dial(dctx, ips, a.Port)
+	raw, err := connect(ctx, host, a.Port, c.connectTimeout(), s.begin, s.ok)
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -353,7 +335,7 @@ func (c *Client) open(parent context.Context, a Account, pwf PasswordFunc, limit
 	s.ok(raw.RemoteAddr().String())
 
 	rt := c.replyTimeout()
-	tlsConfig := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, RootCAs: TrustedRoots()}
+	tlsConfig := ClientTLS(host, nil)
 	var conn net.Conn = s.conn
 	if a.Security == ImplicitTLS {
 		s.begin(StageTLS)

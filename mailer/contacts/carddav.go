@@ -2,7 +2,6 @@ package contacts
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -210,15 +209,11 @@ func (c *Client) open(parent context.Context, a mailer.CardDAVAccount, pwf maile
 		return nil, err
 	}
 	s.pw = pw
-	roots := c.RootCAs
-	if roots == nil {
-		roots = mailer.TrustedRoots()
-	}
 	d := &net.Dialer{Timeout: c.connectTimeout(), KeepAlive: 30 * time.Second}
 	s.tr = &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		DialContext:            d.DialContext,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
+		TLSClientConfig:        mailer.ClientTLS("", c.RootCAs),
 		TLSHandshakeTimeout:    c.replyTimeout(),
 		ResponseHeaderTimeout:  c.replyTimeout(),
 		MaxResponseHeaderBytes: 64 << 10,
