@@ -263,11 +263,7 @@ func (a Account) SentCopy() (IMAPAccount, bool) {
 		if !a.IsICloud() {
 			return IMAPAccount{}, false
 		}
-		d := DefaultIMAP()
-		im.Host = d.Host
-		if im.Port == 0 && im.Security == "" {
-			im.Port, im.Security = d.Port, d.Security
-		}
+		im.Host = ICloudIMAPHost // withDefaults gives iCloud's port and security
 	}
 	return im.withDefaults(), true
 }
@@ -367,8 +363,8 @@ func (a Account) ValidateSetting(f Setting) error {
 			return bad("the signature is %d bytes; at most %d", len(a.Signature), MaxSignature)
 		}
 	case SettingAliases:
-		if len(a.Aliases) > 100 {
-			return bad("%d aliases; at most 100", len(a.Aliases))
+		if len(a.Aliases) > maxAliases {
+			return bad("%d aliases; at most %d", len(a.Aliases), maxAliases)
 		}
 		for _, id := range a.Aliases {
 			if _, err := parseBareAddress(id.Address); err != nil {

@@ -199,7 +199,7 @@ func (k Keychain) GetFor(ctx context.Context, a Account) (string, error) {
 
 // iCloudHosts are the servers a password stored without its servers may
 // go to: iCloud's own, where every such password was checked before.
-var iCloudHosts = map[string]bool{ICloudHost: true, "imap.mail.me.com": true, "contacts.icloud.com": true}
+var iCloudHosts = map[string]bool{ICloudHost: true, ICloudIMAPHost: true, "contacts.icloud.com": true}
 
 // boundPrefix starts a stored value that records its servers:
 // "postcard-password:1 HOST HOST\nPASSWORD". A password is one line, and

@@ -154,8 +154,9 @@ func Prepare(a Account, m Message) (*Prepared, error) {
 	p.MessageID = newMessageID(fromAddr)
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithCharset(gomail.CharsetUTF8))
 	// The name recipients see is the one of the identity sent from.
-	fromName := a.Identity(fromAddr).Name
-	if !strings.EqualFold(a.Identity(fromAddr).Address, fromAddr) {
+	id := a.Identity(fromAddr)
+	fromName := id.Name
+	if !strings.EqualFold(id.Address, fromAddr) {
 		fromName = a.DisplayName
 	}
 	if hasCRLF(fromName) {

@@ -33,7 +33,7 @@ const (
 <C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop><C:filter/></C:addressbook-query>`
 )
 
-const nsDAV, nsCardDAV = "DAV:", "urn:ietf:params:xml:ns:carddav"
+const nsDAV = "DAV:"
 
 // response is one DAV:response of a multistatus.
 type response struct {

@@ -176,13 +176,19 @@ func (s *Store) SaveDraft(h *Handle, d Draft) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	d.ID = ""
 	d.Saved = s.now().UTC()
+	return s.writeDraft("draft:write", dir, d)
+}
+
+// writeDraft writes d, without its ID (the folder's name), as the draft
+// file of the folder dir, synced.
+func (s *Store) writeDraft(step, dir string, d Draft) error {
+	d.ID = ""
 	data, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return err
 	}
-	return s.writeFileAtomic("draft:write", filepath.Join(dir, draftFile), append(data, '\n'), durable)
+	return s.writeFileAtomic(step, filepath.Join(dir, draftFile), append(data, '\n'), durable)
 }
 
 // DeleteDraft removes the draft held by h.

@@ -291,13 +291,7 @@ func (s *Store) undo(h *Handle) (Draft, error) {
 	}
 	// The draft as it was sent becomes the draft; Recover does the same
 	// from the meta if this stops half-way.
-	snap := *e.Draft
-	snap.ID = ""
-	data, err := json.MarshalIndent(snap, "", "  ")
-	if err != nil {
-		return Draft{}, err
-	}
-	if err := s.writeFileAtomic("undo:draft", filepath.Join(dir, draftFile), append(data, '\n'), durable); err != nil {
+	if err := s.writeDraft("undo:draft", dir, *e.Draft); err != nil {
 		return Draft{}, err
 	}
 	// What is left of the frozen message is tidied by Recover if this

@@ -132,6 +132,7 @@ func (r *Runner) nextDue() (time.Time, bool) {
 			at, found = t, true
 		}
 	}
+	delay := sync.OnceValue(r.copyDelay)
 	for _, e := range entries {
 		switch {
 		case e.State == StateWaiting:
@@ -140,8 +141,8 @@ func (r *Runner) nextDue() (time.Time, bool) {
 				t = e.HoldUntil
 			}
 			earliest(t)
-		case e.State == StateUnconfirmed && r.Find != nil && e.Checked == nil && e.Last != nil:
-			earliest(e.Last.At.Add(r.copyDelay()))
+		case r.Find != nil && awaitsFind(e):
+			earliest(e.Last.At.Add(delay()))
 		}
 	}
 	if r.Copy != nil {
@@ -228,6 +229,12 @@ func (r *Runner) deliver(parent context.Context, id string, mode Mode) (Attempt,
 	return a, true
 }
 
+// awaitsFind reports whether e is an unconfirmed message not yet looked
+// for in the server's Sent folder; it is due CopyDelay after its failure.
+func awaitsFind(e Entry) bool {
+	return e.State == StateUnconfirmed && e.Checked == nil && e.Last != nil
+}
+
 func (r *Runner) copyDelay() time.Duration {
 	if r.CopyDelay == nil {
 		return 0
@@ -257,11 +264,12 @@ func (r *Runner) Later(ctx context.Context) {
 	}
 	if r.Find != nil {
 		entries, _ := r.Store.Outbox()
+		delay := sync.OnceValue(r.copyDelay)
 		for _, e := range entries {
 			if ctx.Err() != nil {
 				return
 			}
-			if e.State != StateUnconfirmed || e.Checked != nil || e.Last == nil || time.Now().Before(e.Last.At.Add(r.copyDelay())) {
+			if !awaitsFind(e) || time.Now().Before(e.Last.At.Add(delay())) {
 				continue
 			}
 			found, err := r.Store.Resolve(ctx, e.ID, r.Find)

@@ -85,8 +85,17 @@ func (s *Store) Sent() ([]SentItem, error) {
 	return out, nil
 }
 
-// SentByID returns the Sent message id.
+// SentByID returns the Sent message id, with its copy's state.
 func (s *Store) SentByID(id string) (SentItem, error) {
+	it, err := s.sentItem(id)
+	if c, ok := s.CopyOf(id); ok && err == nil {
+		it.Copy = &c
+	}
+	return it, err
+}
+
+// sentItem returns the Sent message id without its copy's state.
+func (s *Store) sentItem(id string) (SentItem, error) {
 	if !validID(id) {
 		return SentItem{}, ErrNotFound
 	}
@@ -94,11 +103,7 @@ func (s *Store) SentByID(id string) (SentItem, error) {
 		matches, _ := filepath.Glob(filepath.Join(s.path(sentDir, sub), id+"*"))
 		for _, m := range matches {
 			if sentID(filepath.Base(m)) == id {
-				it, err := readSentItem(m)
-				if c, ok := s.CopyOf(id); ok && err == nil {
-					it.Copy = &c
-				}
-				return it, err
+				return readSentItem(m)
 			}
 		}
 	}

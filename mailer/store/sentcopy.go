@@ -124,7 +124,7 @@ func (s *Store) FileCopy(ctx context.Context, id string, force bool, copy CopyFu
 	case c.Status != CopyPending && c.Status != CopyFailed, c.NextTry.IsZero(), now.Before(c.NextTry):
 		return c, ErrNotDue
 	}
-	it, err := s.SentByID(id)
+	it, err := s.sentItem(id)
 	if err != nil {
 		return c, err
 	}
@@ -137,7 +137,6 @@ func (s *Store) FileCopy(ctx context.Context, id string, force bool, copy CopyFu
 	if err != nil {
 		return c, fmt.Errorf("store: %w", err)
 	}
-	it.Size = fi.Size()
 	outcome, cerr := copy(ctx, it, f, fi.ModTime())
 	c.Attempts++
 	now = s.now()

@@ -269,12 +269,8 @@ func (s *Store) recoverDraft(id string) error {
 	// wrote the draft back.
 	var m Entry
 	if err := readJSON(filepath.Join(dir, metaFile), &m); err == nil && m.Draft != nil {
-		d := *m.Draft
-		d.ID = ""
-		if data, err := json.MarshalIndent(d, "", "  "); err == nil {
-			if err := s.writeFileAtomic("recover:draft", filepath.Join(dir, draftFile), append(data, '\n'), durable); err != nil {
-				return err
-			}
+		if err := s.writeDraft("recover:draft", dir, *m.Draft); err != nil {
+			return err
 		}
 	}
 	// Frozen files of a send that stopped before the rename to outbox/.
@@ -307,9 +303,6 @@ func (s *Store) recoverOutbox(h *Handle) error {
 			return err
 		}
 		m.ID, m.State, m.NextTry = h.ID, StateWaiting, s.now().UTC()
-		if dotWritten(dir) {
-			m.State = StateSending // the dot record decides below
-		}
 	}
 	dot := dotWritten(dir)
 	// A power cut may take back the volatile "sending" but never the
