@@ -32,7 +32,9 @@ func (c *command) check(ctx context.Context, args []string) int {
 	}
 	client := c.client
 	client.OnStage = out.stage
-	stages, err := client.Check(ctx, a, c.storedPassword(a))
+	// Read once for the two servers.
+	pw := keepPassword(c.storedPassword(a))
+	stages, err := client.Check(ctx, a, pw)
 	if err != nil {
 		return out.fail(err, stages...)
 	}
@@ -42,10 +44,9 @@ func (c *command) check(ctx context.Context, args []string) int {
 	if im, ok := a.SentCopy(); ok {
 		ic := c.imap
 		ic.OnStage = out.imapStage
-		imapStages, err := ic.Check(ctx, im, c.storedPassword(a))
+		imapStages, err := ic.Check(ctx, im, pw)
 		r.IMAPStages = imapStages
 		if err != nil {
-			r.Stages = stages
 			return out.failWith(err, r)
 		}
 		msg += fmt.Sprintf("\nSigned in to %s too; copies of the messages sent go in its Sent folder.", im.Addr())

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"golang.org/x/term"
@@ -197,6 +198,29 @@ func (c *command) openStore() (*store.Store, error) {
 // storedPassword reads the password of a from the keychain when the mailer
 // asks, which it does while it connects: only if it was saved for every
 // server a sends it to.
+// keepPassword returns pw that, once it has given the password, gives it
+// again without reading the keychain: for a command that signs in to more
+// than one server.
+func keepPassword(pw mailer.PasswordFunc) mailer.PasswordFunc {
+	var (
+		mu   sync.Mutex
+		kept string
+		ok   bool
+	)
+	return func(ctx context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ok {
+			return kept, nil
+		}
+		p, err := pw(ctx)
+		if err == nil {
+			kept, ok = p, true
+		}
+		return p, err
+	}
+}
+
 func (c *command) storedPassword(a mailer.Account) mailer.PasswordFunc {
 	return func(ctx context.Context) (string, error) {
 		pw, err := c.keychain.GetFor(ctx, a)

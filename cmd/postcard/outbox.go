@@ -136,12 +136,7 @@ func (c *command) outboxSend(ctx context.Context, out output, st *store.Store) i
 	// Then the copies in the Sent folder, once the server has had its
 	// moment to file its own, and the look for unconfirmed messages.
 	if d := r.CopyDelay(); d > 0 && len(attempts) > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
+		sleepCtx(ctx, d)
 	}
 	r.OnCopy = func(id string, cs store.Copy, err error) {
 		if err != nil && !out.json {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/postcard-mail/postcard/mailer"
@@ -207,15 +208,14 @@ func (c *command) send(ctx context.Context, args []string) int {
 		r.SentCopyError = &copyFailure{Kind: string(mailer.KindUnknown), Error: rec.RecordErr.Error(),
 			Hint: "The message was sent, but Postcard could not keep its record, so no copy was filed in the Sent folder."}
 	} else {
-		c.fileCopy(ctx, out, st, opts.noSentCopy, rec.ID, &r)
+		c.fileCopy(ctx, cp, st, opts.noSentCopy, rec.ID, &r)
 	}
 	return out.done(msg+copyLine(r), r)
 }
 
 // fileCopy files the copy of Sent message id in the server's Sent folder
 // and says in r how it went; a failure never changes the send's outcome.
-func (c *command) fileCopy(ctx context.Context, out output, st *store.Store, off bool, id string, r *result) {
-	cp := c.copier(st)
+func (c *command) fileCopy(ctx context.Context, cp *store.Copier, st *store.Store, off bool, id string, r *result) {
 	if off || !cp.On() {
 		_ = st.SetCopy(id, store.Copy{Status: store.CopyOff})
 		r.SentCopy = string(store.CopyOff)
@@ -247,14 +247,15 @@ func copyLine(r result) string {
 	return ""
 }
 
-// copier files copies with the saved account as it is now, the password
-// read from the keychain while connecting.
+// copier files copies with the saved account, read when first needed and
+// kept for the command, the password read from the keychain while
+// connecting, once.
 func (c *command) copier(st *store.Store) *store.Copier {
 	client := c.imap
-	return &store.Copier{Store: st, Client: &client, Account: func() (mailer.Account, mailer.PasswordFunc) {
+	return &store.Copier{Store: st, Client: &client, Account: sync.OnceValues(func() (mailer.Account, mailer.PasswordFunc) {
 		a, _, _ := c.loadAccount()
-		return a, c.storedPassword(a)
-	}}
+		return a, keepPassword(c.storedPassword(a))
+	})}
 }
 
 // sendQueued hands the message to the Outbox and tries it at once: exit 0
@@ -279,11 +280,12 @@ func (c *command) sendQueued(ctx context.Context, out output, st *store.Store, o
 // reportAttempt prints how an Outbox message's attempt went.
 func (c *command) reportAttempt(ctx context.Context, out output, st *store.Store, noCopy bool, a store.Attempt, warnings []string) int {
 	e := a.Entry
+	cp := c.copier(st)
 	switch {
 	case a.Sent():
 		msg := fmt.Sprintf("Sent to %s (Message-ID <%s>)", strings.Join(a.Result.Recipients, ", "), a.Result.MessageID)
 		r := result{ID: e.ID, State: "sent", MessageID: e.MessageID, Recipients: e.Envelope, Warnings: warnings}
-		c.fileCopy(ctx, out, st, noCopy, e.ID, &r)
+		c.fileCopy(ctx, cp, st, noCopy, e.ID, &r)
 		return out.done(msg+copyLine(r), r)
 	case e.State == store.StateWaiting:
 		hint := ""
@@ -304,8 +306,8 @@ func (c *command) reportAttempt(ctx context.Context, out output, st *store.Store
 	}
 	if e.State == store.StateUnconfirmed {
 		// The server may have it: look in the Sent folder.
-		if cp := c.copier(st); cp.On() && sleepCtx(ctx, cp.Delay()) {
-			found, ferr := st.Resolve(ctx, e.ID, cp.Find)
+		if cp.On() && sleepCtx(ctx, cp.Delay()) {
+			found, _ := st.Resolve(ctx, e.ID, cp.Find)
 			if found {
 				out.warn("the connection was lost after the upload, but the message is in your Sent folder: it was delivered")
 				msg := fmt.Sprintf("Sent to %s (Message-ID <%s>); found in the Sent folder.", strings.Join(e.Envelope, ", "), e.MessageID)
@@ -314,7 +316,6 @@ func (c *command) reportAttempt(ctx context.Context, out output, st *store.Store
 			if after, err := st.Entry(e.ID); err == nil {
 				e = after
 			}
-			_ = ferr
 		}
 		err = checkedError(err, e.Checked)
 	}
