@@ -95,7 +95,7 @@ func newComposePane(w *window) *composePane {
 		// A subject is one line: pasted line breaks become spaces, and
 		// the pane says so.
 		if strings.ContainsAny(text, "\r\n") {
-			joined := strings.Join(strings.Fields(strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(text)), " ")
+			joined := strings.Join(strings.Fields(text), " ")
 			p.subject.SetText(joined)
 			say(p.note, widget.MediumImportance, "The subject is one line: its line breaks became spaces.")
 			return
@@ -200,7 +200,7 @@ func (p *composePane) addressField(placeholder string) (*addressEntry, *widget.L
 		setVisible(e.count, n != "")
 		if msg.Visible() && validate(s) == nil {
 			showError(msg, nil)
-		} else if !msg.Visible() || validate(s) != nil {
+		} else {
 			pause = time.AfterFunc(addressPause, func() { p.w.do(check) })
 		}
 		p.changed()
@@ -409,7 +409,7 @@ func (p *composePane) changed() {
 	}
 	// The confirmation of the message sent last stays until the next one
 	// is started.
-	if !p.isEmpty() {
+	if p.tracker.confirming() && !p.isEmpty() {
 		p.tracker.messageStarted()
 	}
 	p.w.setTitle(p.subject.Text)
@@ -417,8 +417,14 @@ func (p *composePane) changed() {
 
 // isEmpty is draft().IsEmpty() without copying the body.
 func (p *composePane) isEmpty() bool {
-	return strings.TrimSpace(p.to.Text+p.cc.Text+p.bcc.Text+p.subject.Text) == "" && len(p.attachments) == 0 &&
-		(p.body.Empty() || strings.TrimSpace(p.body.Text()) == "" || p.body.Text() == p.startBody)
+	if strings.TrimSpace(p.to.Text+p.cc.Text+p.bcc.Text+p.subject.Text) != "" || len(p.attachments) > 0 {
+		return false
+	}
+	if p.body.Empty() {
+		return true
+	}
+	b := p.body.Text()
+	return strings.TrimSpace(b) == "" || b == p.startBody
 }
 
 // saved is the draft as the autosave writes it: a new message that holds

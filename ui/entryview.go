@@ -238,10 +238,16 @@ func (t *tracker) render() {
 // messageStarted hides a confirmation once the next message is begun; a
 // message still on its way stays in view.
 func (t *tracker) messageStarted() {
-	if t.tracking && t.entry.State == "" && !t.sending {
+	if t.confirming() {
 		t.tracking = false
 		t.render()
 	}
+}
+
+// confirming reports whether the tracker shows the confirmation of the
+// message sent last, which the next message's first change takes away.
+func (t *tracker) confirming() bool {
+	return t.tracking && t.entry.State == "" && !t.sending
 }
 
 // quoteSubject is a subject as a confirmation names it.

@@ -114,9 +114,8 @@ type settingsPane struct {
 
 	content fyne.CanvasObject
 
-	// busy is set while a check, save, test email or keychain call runs;
-	// only the UI goroutine reads or writes it.
-	busy bool
+	// stop cancels the check, save, test email or keychain call that runs
+	// (nil when none does); only the UI goroutine reads or writes it.
 	stop context.CancelFunc
 }
 
@@ -426,7 +425,6 @@ func (p *settingsPane) showKeychain() {
 // cancelled by the Cancel button.
 func (p *settingsPane) begin(status string) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
-	p.busy = true
 	p.stop = cancel
 	p.failure.Hide()
 	say(p.status, widget.MediumImportance, status)
@@ -444,7 +442,6 @@ func (p *settingsPane) begin(status string) context.Context {
 
 // end marks the end of the background operation.
 func (p *settingsPane) end() {
-	p.busy = false
 	p.stop = nil
 	p.activity.Stop()
 	p.activity.Hide()
@@ -463,7 +460,7 @@ func (p *settingsPane) end() {
 // clearResults hides what an earlier Save, Test or test email reported:
 // it would contradict the failure the user comes to fix.
 func (p *settingsPane) clearResults() {
-	if p.busy {
+	if p.stop != nil {
 		return
 	}
 	say(p.status, widget.MediumImportance, "")
@@ -568,6 +565,13 @@ func (p *settingsPane) source(s Settings) passwordSource {
 
 // passwordFor is where s's password comes from for a check or a test
 // email; the keychain is read while connecting.
+// passwordOf is the password the settings s are tested with, decided now,
+// on the UI goroutine; the keychain is read only when it is called.
+func (p *settingsPane) passwordOf(s Settings) mailer.PasswordFunc {
+	saved, _ := p.w.acct.get()
+	return passwordFor(p.w.d.Secrets, p.source(s), s, p.w.acct.sessionPassword(), saved.Username)
+}
+
 func passwordFor(secrets Secrets, src passwordSource, s Settings, session, storedUser string) mailer.PasswordFunc {
 	switch src {
 	case fromTyped:
@@ -615,7 +619,7 @@ func (p *settingsPane) progress(a mailer.Account, check bool) func(mailer.StageR
 // ready returns the settings as typed when nothing is running and they are
 // valid; otherwise it shows why under outcome ("Not saved").
 func (p *settingsPane) ready(outcome string) (Settings, bool) {
-	if p.busy {
+	if p.stop != nil {
 		return Settings{}, false
 	}
 	s := p.settings()
@@ -698,10 +702,7 @@ func (p *settingsPane) Test() {
 // runIMAPCheck checks the IMAP side of s (im) after the sending side
 // passed: the login and the Sent folder, as more rows of the checklist.
 func (p *settingsPane) runIMAPCheck(s Settings, im mailer.IMAPAccount, then func()) {
-	src := p.source(s)
-	session := p.w.acct.sessionPassword()
-	saved, _ := p.w.acct.get()
-	secrets, folder := p.w.d.Secrets, p.w.d.SentFolder
+	pw, folder := p.passwordOf(s), p.w.d.SentFolder
 	ctx := p.begin("Testing the copy in the Sent folder on " + im.Host + "…")
 	progress := func(r mailer.StageResult) {
 		p.w.do(func() {
@@ -711,7 +712,7 @@ func (p *settingsPane) runIMAPCheck(s Settings, im mailer.IMAPAccount, then func
 		})
 	}
 	go func() {
-		stages, err := folder.Check(ctx, im, passwordFor(secrets, src, s, session, saved.Username), progress)
+		stages, err := folder.Check(ctx, im, pw, progress)
 		p.w.do(func() {
 			p.end()
 			p.imapChecklist.finish(stages, err)
@@ -734,15 +735,11 @@ func (p *settingsPane) runIMAPCheck(s Settings, im mailer.IMAPAccount, then func
 // runCheck signs in with s in the background and calls done with the
 // outcome on the UI goroutine.
 func (p *settingsPane) runCheck(s Settings, status string, done func(error)) {
-	src := p.source(s)
-	session := p.w.acct.sessionPassword()
-	saved, _ := p.w.acct.get()
-	storedUser := saved.Username
-	secrets, m := p.w.d.Secrets, p.w.d.Mailer
+	pw, m := p.passwordOf(s), p.w.d.Mailer
 	ctx := p.begin(status)
 	progress := p.progress(s.Account, true)
 	go func() {
-		stages, err := m.Check(ctx, s.Account, passwordFor(secrets, src, s, session, storedUser), progress)
+		stages, err := m.Check(ctx, s.Account, pw, progress)
 		p.w.do(func() {
 			p.end()
 			p.checklist.finish(stages, err)
@@ -865,11 +862,7 @@ func (p *settingsPane) SendTestEmail() {
 	if !ok {
 		return
 	}
-	src := p.source(s)
-	session := p.w.acct.sessionPassword()
-	saved, _ := p.w.acct.get()
-	storedUser := saved.Username
-	secrets, m := p.w.d.Secrets, p.w.d.Mailer
+	pw, m := p.passwordOf(s), p.w.d.Mailer
 	to := s.Account.FromAddress()
 	msg := mailer.Message{
 		To:      []string{to},
@@ -880,7 +873,6 @@ func (p *settingsPane) SendTestEmail() {
 	ctx := p.begin("Sending a test email to " + to + "…")
 	progress := p.progress(s.Account, false)
 	go func() {
-		pw := passwordFor(secrets, src, s, session, storedUser)
 		prepared, err := mailer.Prepare(s.Account, msg)
 		if err == nil {
 			_, err = m.Send(ctx, s.Account, pw, prepared.Outgoing(), progress)
@@ -899,7 +891,7 @@ func (p *settingsPane) SendTestEmail() {
 
 // Forget removes the password from the keychain (and from the session).
 func (p *settingsPane) Forget() {
-	if p.busy {
+	if p.stop != nil {
 		return
 	}
 	saved, _ := p.w.acct.get()

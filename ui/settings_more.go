@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/postcard-mail/postcard/mailer"
-	"github.com/postcard-mail/postcard/mailer/contacts"
 )
 
 // identitiesForm edits the account's addresses and their signatures: the
@@ -239,13 +238,10 @@ func (f *contactsForm) chooseVCF() {
 // checkContacts is Test connection's Contacts rows: the login on the
 // CardDAV server and the address books, without reading the cards.
 func (p *settingsPane) runContactsCheck(s Settings, ca mailer.CardDAVAccount, then func()) {
-	src := p.source(s)
-	session := p.w.acct.sessionPassword()
-	saved, _ := p.w.acct.get()
-	secrets, client := p.w.d.Secrets, p.w.d.Contacts
+	pw, client := p.passwordOf(s), p.w.d.Contacts
 	ctx := p.begin("Testing the contacts server " + ca.URL + "…")
 	go func() {
-		stages, err := client.Check(ctx, ca, passwordFor(secrets, src, s, session, saved.Username))
+		stages, err := client.Check(ctx, ca, pw)
 		p.w.do(func() {
 			p.end()
 			p.contactsChecklist.finish(stages, err)
@@ -268,5 +264,3 @@ func newContactsChecklist() *checklist {
 	c.rows[0].tickAt = mailer.StageLogin
 	return c
 }
-
-var _ = contacts.MinQuery
