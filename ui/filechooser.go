@@ -36,7 +36,7 @@ func chooseFiles(win fyne.Window, do func(func()), done func(paths []string)) {
 	if bus == "" || runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
 		// No session bus, no portal. (godbus's own search for a bus would
 		// start one with dbus-launch and leave it running.)
-		showFilePicker(win, "", done)
+		showFilePicker(win, "", do, done)
 		return
 	}
 	parent := portalParent(win)
@@ -45,7 +45,7 @@ func chooseFiles(win fyne.Window, do func(func()), done func(paths []string)) {
 		do(func() {
 			if err != nil {
 				fyne.LogError("the desktop's file chooser, using Postcard's", err)
-				showFilePicker(win, "", done)
+				showFilePicker(win, "", do, done)
 				return
 			}
 			done(paths)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,10 @@ func TestChooseFiles_NoSessionBusShowsPicker(t *testing.T) {
 	win.Resize(fyne.NewSize(800, 600))
 
 	var got [][]string
-	chooseFiles(win, func(f func()) { f() }, func(paths []string) { got = append(got, paths) })
+	// The picker's folder read comes back through do: left waiting, as
+	// this test is about the picker being shown and answered.
+	ui := make(chan func(), 4)
+	chooseFiles(win, func(f func()) { ui <- f }, func(paths []string) { got = append(got, paths) })
 	if win.Canvas().Overlays().Top() == nil {
 		t.Fatal("no dialog shown on the window")
 	}
@@ -79,9 +83,13 @@ func TestChooseFiles_NoPortalOnTheBusShowsPicker(t *testing.T) {
 	win := test.NewTempWindow(t, widget.NewLabel("compose"))
 
 	shown := make(chan bool, 1)
+	var first sync.Once
 	chooseFiles(win, func(f func()) {
-		f()
-		shown <- win.Canvas().Overlays().Top() != nil
+		// The portal's failure; then the picker's folder read, left out.
+		first.Do(func() {
+			f()
+			shown <- win.Canvas().Overlays().Top() != nil
+		})
 	}, func([]string) { t.Error("done ran without an answer") })
 	select {
 	case ok := <-shown:

@@ -30,13 +30,20 @@ const openGuard = 500 * time.Millisecond
 // one shows a folder at a time with a tick on each file chosen, keeps the
 // ticks from folder to folder and attaches them all with one button.
 type filePicker struct {
-	done   func(paths []string)
-	now    func() time.Time
-	dir    string // the folder shown; "" is the list of drives on Windows
-	opened time.Time
-	rows   []pickerRow
-	chosen []string // in the order ticked
-	ended  bool
+	done func(paths []string)
+	now  func() time.Time
+	// do runs a function on the UI goroutine; read lists a folder
+	// (readFolder), on a goroutine of its own: a slow or hung disk never
+	// stops the window.
+	do      func(func())
+	read    func(dir string) ([]pickerRow, error)
+	reading int    // the folder reads not answered yet
+	asked   int    // the number of the last read asked; older answers are dropped
+	dir     string // the folder shown; "" is the list of drives on Windows
+	opened  time.Time
+	rows    []pickerRow
+	chosen  []string // in the order ticked
+	ended   bool
 
 	folder *widget.Label
 	up     *widget.Button
@@ -54,15 +61,22 @@ type pickerRow struct {
 }
 
 // showFilePicker shows a filePicker on win, in the folder start or, if
-// that is "", the home folder. done gets the chosen paths, or nil when the
-// user cancels.
-func showFilePicker(win fyne.Window, start string, done func(paths []string)) *filePicker {
-	p := newFilePicker(done)
+// that is "" or cannot be read, the home folder, or else the root. done
+// gets the chosen paths, or nil when the user cancels. do runs a function
+// on the UI goroutine, where the folders read come back.
+func showFilePicker(win fyne.Window, start string, do func(func()), done func(paths []string)) *filePicker {
+	p := newFilePicker(do, done)
 	if start == "" {
 		start, _ = os.UserHomeDir()
 	}
-	if start == "" || p.open(start) != nil {
-		p.open(rootFolder())
+	if start == "" {
+		p.open(rootFolder(), nil)
+	} else {
+		p.open(start, func(err error) {
+			if err != nil {
+				p.open(rootFolder(), nil)
+			}
+		})
 	}
 	p.dialog = dialog.NewCustomWithoutButtons("Attach files", p.content(), win)
 	p.dialog.SetButtons([]fyne.CanvasObject{p.cancel, p.attach})
@@ -73,8 +87,8 @@ func showFilePicker(win fyne.Window, start string, done func(paths []string)) *f
 	return p
 }
 
-func newFilePicker(done func([]string)) *filePicker {
-	p := &filePicker{done: done, now: time.Now}
+func newFilePicker(do func(func()), done func([]string)) *filePicker {
+	p := &filePicker{done: done, now: time.Now, do: do, read: readFolder}
 	p.folder = widget.NewLabel("")
 	p.folder.Truncation = fyne.TextTruncateEllipsis
 	p.up = widget.NewButtonWithIcon("", theme.MoveUpIcon(), p.goUp)
@@ -91,22 +105,47 @@ func newFilePicker(done func([]string)) *filePicker {
 func (p *filePicker) content() fyne.CanvasObject {
 	home := widget.NewButtonWithIcon("", theme.HomeIcon(), func() {
 		if dir, err := os.UserHomeDir(); err == nil {
-			p.open(dir)
+			p.open(dir, nil)
 		}
 	})
 	top := container.NewBorder(nil, nil, container.NewHBox(p.up, home), nil, p.folder)
 	return container.NewBorder(top, p.status, nil, nil, p.list)
 }
 
-// open shows the folder dir. If it cannot be read the folder shown stays
-// and the status says why.
-func (p *filePicker) open(dir string) error {
-	rows, err := readFolder(dir)
+// open reads the folder dir on a goroutine of its own and shows it, unless
+// another folder was asked for since; then, if not nil, gets the read's
+// error. Until the answer comes the folder shown stays and the status says
+// which one is being opened; if it cannot be read, the status says why.
+func (p *filePicker) open(dir string, then func(error)) {
+	p.reading++
+	p.asked++
+	n := p.asked
+	p.status.SetText("Opening " + cmp.Or(dir, "the list of drives") + "…")
+	p.status.Importance = widget.MediumImportance
+	p.status.Refresh()
+	go func() {
+		rows, err := p.read(dir)
+		p.do(func() {
+			p.reading--
+			if n != p.asked || p.ended {
+				return
+			}
+			p.show(dir, rows, err)
+			if then != nil {
+				then(err)
+			}
+		})
+	}()
+}
+
+// show shows the folder dir read as rows, or, if err, the reason it could
+// not be read, with the folder shown before.
+func (p *filePicker) show(dir string, rows []pickerRow, err error) {
 	if err != nil {
 		p.status.SetText(err.Error())
 		p.status.Importance = widget.DangerImportance
 		p.status.Refresh()
-		return err
+		return
 	}
 	p.dir, p.rows, p.opened = dir, rows, p.now()
 	p.folder.SetText(cmp.Or(dir, "Drives"))
@@ -121,12 +160,11 @@ func (p *filePicker) open(dir string) error {
 	}
 	p.list.Refresh()
 	p.showCount()
-	return nil
 }
 
 func (p *filePicker) goUp() {
 	if up, ok := parentFolder(p.dir); ok {
-		p.open(up)
+		p.open(up, nil)
 	}
 }
 
@@ -138,7 +176,7 @@ func (p *filePicker) tap(id widget.ListItemID) {
 	}
 	row := p.rows[id]
 	if row.dir {
-		p.open(row.path)
+		p.open(row.path, nil)
 		return
 	}
 	if i := slices.Index(p.chosen, row.path); i >= 0 {

@@ -15,26 +15,43 @@ import (
 )
 
 // pickerTest is a filePicker shown on a test window, on a clock the test
-// moves, with what done received.
+// moves, with what done received. The test's goroutine is the picker's UI
+// goroutine: what the picker hands to do waits in ui until settle runs it.
 type pickerTest struct {
 	t     *testing.T
 	p     *filePicker
 	win   fyne.Window
 	clock time.Time
 	got   [][]string
+	ui    chan func()
 }
 
 // newPickerTest shows a picker on dir, made by makeTree.
 func newPickerTest(t *testing.T, dir string) *pickerTest {
 	t.Helper()
 	test.NewTempApp(t)
-	pt := &pickerTest{t: t, win: test.NewTempWindow(t, widget.NewLabel("compose"))}
+	pt := &pickerTest{t: t, win: test.NewTempWindow(t, widget.NewLabel("compose")), ui: make(chan func(), 16)}
 	pt.win.Resize(fyne.NewSize(800, 600))
-	pt.p = showFilePicker(pt.win, dir, func(paths []string) { pt.got = append(pt.got, paths) })
+	pt.p = showFilePicker(pt.win, dir, func(f func()) { pt.ui <- f }, func(paths []string) { pt.got = append(pt.got, paths) })
+	pt.settle()
 	// Well after the folder opened, so the first tap counts.
 	pt.clock = time.Now().Add(time.Hour)
 	pt.p.now = func() time.Time { return pt.clock }
 	return pt
+}
+
+// settle runs what the picker's folder reads hand back, until none is
+// left unanswered.
+func (pt *pickerTest) settle() {
+	pt.t.Helper()
+	for pt.p.reading > 0 {
+		select {
+		case f := <-pt.ui:
+			f()
+		case <-time.After(10 * time.Second):
+			pt.t.Fatal("a folder read did not come back")
+		}
+	}
 }
 
 // tap taps the row named name, a second after the last tap.
@@ -42,6 +59,7 @@ func (pt *pickerTest) tap(name string) {
 	pt.t.Helper()
 	pt.clock = pt.clock.Add(time.Second)
 	pt.p.list.Select(pt.row(name))
+	pt.settle()
 }
 
 func (pt *pickerTest) row(name string) widget.ListItemID {
@@ -153,6 +171,7 @@ func TestFilePicker_Keys(t *testing.T) {
 	key := func(pt *pickerTest, name fyne.KeyName) {
 		pt.clock = pt.clock.Add(time.Second)
 		pt.p.list.TypedKey(&fyne.KeyEvent{Name: name})
+		pt.settle()
 	}
 	t.Run("space ticks, Return attaches", func(t *testing.T) {
 		dir := makeTree(t)
@@ -202,11 +221,13 @@ func TestFilePicker_Up(t *testing.T) {
 	dir := makeTree(t)
 	pt := newPickerTest(t, filepath.Join(dir, "docs"))
 	test.Tap(pt.p.up)
+	pt.settle()
 	if pt.p.dir != dir {
 		t.Errorf("in %s after Up, want %s", pt.p.dir, dir)
 	}
 	if root := rootFolder(); root != "" {
-		pt.p.open(root)
+		pt.p.open(root, nil)
+		pt.settle()
 		if !pt.p.up.Disabled() {
 			t.Errorf("Up is enabled at %s", root)
 		}
@@ -236,5 +257,38 @@ func TestFilePicker_StartsInAnotherFolderIfStartIsGone(t *testing.T) {
 	pt := newPickerTest(t, filepath.Join(t.TempDir(), "gone"))
 	if pt.p.dir != rootFolder() {
 		t.Errorf("in %q, want %q", pt.p.dir, rootFolder())
+	}
+}
+
+// A folder that takes long to read does not stop the window: open returns
+// at once, the folder shown stays with a word on what is being opened, and
+// the answer of a read asked before another is dropped.
+func TestFilePicker_SlowFolderDoesNotStopTheWindow(t *testing.T) {
+	dir := makeTree(t)
+	pt := newPickerTest(t, dir)
+	release := make(chan struct{})
+	slow := filepath.Join(dir, "docs")
+	pt.p.read = func(d string) ([]pickerRow, error) {
+		if d == slow {
+			<-release
+		}
+		return readFolder(d)
+	}
+	pt.p.open(slow, nil) // a hung network folder, say
+	if pt.p.dir != dir || pt.p.status.Text != "Opening "+slow+"…" {
+		t.Fatalf("while reading: in %s, status %q", pt.p.dir, pt.p.status.Text)
+	}
+	pt.clock = pt.clock.Add(time.Second) // the window still answers
+	pt.p.list.Select(pt.row("A.txt"))
+	if len(pt.p.chosen) != 1 {
+		t.Fatalf("ticked %q while a folder was read", pt.p.chosen)
+	}
+	// The user goes elsewhere before the slow folder answers.
+	other := filepath.Join(dir, "link")
+	pt.p.open(other, nil)
+	close(release)
+	pt.settle()
+	if pt.p.dir != other {
+		t.Errorf("in %s, want %s: the slow folder's late answer was shown", pt.p.dir, other)
 	}
 }
