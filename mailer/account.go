@@ -59,6 +59,15 @@ func (s Security) UsualPort() int {
 	return StartTLSPort
 }
 
+// UsualIMAPPort is the IMAP port that goes with s: 993 for SSL/TLS, 143
+// for STARTTLS.
+func (s Security) UsualIMAPPort() int {
+	if s == StartTLS {
+		return IMAPStartTLSPort
+	}
+	return IMAPImplicitTLSPort
+}
+
 // Choice is the port-and-encryption choice as the settings offer it:
 // "587 · STARTTLS (recommended)" or "465 · SSL/TLS".
 func (s Security) Choice() string {

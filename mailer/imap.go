@@ -49,10 +49,7 @@ func (a IMAPAccount) withDefaults() IMAPAccount {
 		a.Security = ImplicitTLS
 	}
 	if a.Port == 0 {
-		a.Port = IMAPImplicitTLSPort
-		if a.Security == StartTLS {
-			a.Port = IMAPStartTLSPort
-		}
+		a.Port = a.Security.UsualIMAPPort()
 	}
 	return a
 }

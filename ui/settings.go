@@ -197,10 +197,10 @@ func newSettingsPane(w *window) *settingsPane {
 	p.imapHost.SetPlaceHolder(mailer.ICloudIMAPHost + " (iCloud's, when sending through iCloud)")
 	p.imapPort = widget.NewEntry()
 	p.imapSecurity = widget.NewRadioGroup([]string{imapChoice(mailer.ImplicitTLS), imapChoice(mailer.StartTLS)}, func(choice string) {
-		if choice == imapChoice(mailer.StartTLS) {
-			p.imapPort.SetText(strconv.Itoa(mailer.IMAPStartTLSPort))
-		} else if choice != "" {
-			p.imapPort.SetText(strconv.Itoa(mailer.IMAPImplicitTLSPort))
+		for _, sec := range []mailer.Security{mailer.ImplicitTLS, mailer.StartTLS} {
+			if choice == imapChoice(sec) {
+				p.imapPort.SetText(strconv.Itoa(sec.UsualIMAPPort()))
+			}
 		}
 	})
 	p.imapSecurity.Horizontal = true

@@ -129,13 +129,7 @@ func (b *bench) send() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
-		pw, cw := median(pluck(pc, procRun.wallTime)), median(pluck(curl, procRun.wallTime))
-		ratio := float64(pw) / float64(cw)
-		b.rep.add(row{
-			figure:   "Send, " + c.name + ": wall time",
-			postcard: ms(pw), anchor: ms(cw) + " curl",
-			ratio: ratioText(ratio, c.goal), goal: fmt.Sprintf("≤ %.3g×", c.goal), met: ratio <= c.goal,
-		})
+		b.ratioRow("Send, "+c.name+": wall time", pc, curl, "curl", c.goal)
 		pr, cr := median(pluck(pc, procRun.peakRSS)), median(pluck(curl, procRun.peakRSS))
 		b.rep.add(row{
 			figure:   "Send, " + c.name + ": peak RSS",

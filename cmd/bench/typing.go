@@ -49,9 +49,6 @@ const (
 	// benchmarks) and a paste took 10 to 70 s to show (issue 11): minutes
 	// a run, for a figure only there to compare with.
 	entryLines = 1000
-
-	// xdotoolLimit bounds each xdotool run but typing.
-	xdotoolLimit = 20 * time.Second
 )
 
 // typedText is what each run types: letters and spaces, no Enter.
@@ -125,7 +122,7 @@ func (b *bench) newTypingEnv() (*typingEnv, error) {
 	// The X server repeats a key it sees held for 660 ms; on a busy
 	// machine it may see the release that late, and a slow window then
 	// gets a key more than was typed.
-	if _, err := xv.Command(xdotoolLimit, nil, "xset", "r", "off"); err != nil {
+	if _, err := xv.Command(xtest.CommandLimit, nil, "xset", "r", "off"); err != nil {
 		t.close()
 		return nil, err
 	}
@@ -226,7 +223,7 @@ func (t *typingEnv) focusBody(p *winProc, postcard bool) error {
 		return err
 	}
 	if postcard {
-		if _, err := t.xv.Command(xdotoolLimit, nil, "xdotool", "key", "--delay", "100", "Tab", "Tab", "Tab", "Tab"); err != nil {
+		if _, err := t.xv.Command(xtest.CommandLimit, nil, "xdotool", "key", "--delay", "100", "Tab", "Tab", "Tab", "Tab"); err != nil {
 			return err
 		}
 	}
@@ -375,7 +372,7 @@ func (t *typingEnv) paste(postcard bool, n int, shot string) (pasteRun, error) {
 	// The key is pressed by a new xdotool process, whose own start (about
 	// 10 ms, the same for both sides) is counted in the time. p's CPU time
 	// is recorded meanwhile, and settle looks back to before the key.
-	if _, err := t.xv.Command(xdotoolLimit, p.exited, "xdotool", "key", "ctrl+v"); err != nil {
+	if _, err := t.xv.Command(xtest.CommandLimit, p.exited, "xdotool", "key", "ctrl+v"); err != nil {
 		return r, err
 	}
 	after, err := p.settle(before.at)

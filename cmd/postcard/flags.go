@@ -35,14 +35,7 @@ func (s serverFlags) any() bool { return s.host != "" || s.port != 0 || s.securi
 
 func (s *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.host, "host", "", "SMTP server `host` (iCloud: smtp.mail.me.com)")
-	fs.Func("port", "SMTP server `port` (iCloud: 587 with starttls, 465 with ssl)", func(v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 65535 {
-			return errors.New("not a port between 1 and 65535")
-		}
-		s.port = n
-		return nil
-	})
+	fs.Func("port", "SMTP server `port` (iCloud: 587 with starttls, 465 with ssl)", portFlag(&s.port))
 	fs.Func("security", "`mode` of encryption: starttls or ssl", func(v string) error {
 		sec, err := mailer.ParseSecurity(v)
 		if err != nil {
@@ -86,14 +79,7 @@ func (f *imapFlags) register(fs *flag.FlagSet) {
 		f.host = &v
 		return nil
 	})
-	fs.Func("imap-port", "IMAP server `port` (993 with ssl, 143 with starttls)", func(v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 65535 {
-			return errors.New("not a port between 1 and 65535")
-		}
-		f.port = n
-		return nil
-	})
+	fs.Func("imap-port", "IMAP server `port` (993 with ssl, 143 with starttls)", portFlag(&f.port))
 	fs.Func("imap-security", "`mode` of encryption of the IMAP server: ssl (993) or starttls (143)", func(v string) error {
 		sec, err := mailer.ParseSecurity(v)
 		if err != nil {
@@ -114,10 +100,7 @@ func (f imapFlags) apply(a mailer.Account) mailer.Account {
 	if f.security != "" {
 		a.IMAPSecurity = f.security
 		if f.port == 0 {
-			a.IMAPPort = mailer.IMAPImplicitTLSPort
-			if f.security == mailer.StartTLS {
-				a.IMAPPort = mailer.IMAPStartTLSPort
-			}
+			a.IMAPPort = f.security.UsualIMAPPort()
 		}
 	}
 	if f.port != 0 {
@@ -215,4 +198,16 @@ func (c *command) savedAccount(over serverFlags) (mailer.Account, error) {
 		return a, err
 	}
 	return a, nil
+}
+
+// portFlag parses a port flag into *port.
+func portFlag(port *int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return errors.New("not a port between 1 and 65535")
+		}
+		*port = n
+		return nil
+	}
 }

@@ -188,8 +188,8 @@ func (s *Server) Command(limit time.Duration, abort <-chan struct{}, name string
 	return stdout.String(), nil
 }
 
-// xdotoolLimit bounds each xdotool run but the waiting ones.
-const xdotoolLimit = 20 * time.Second
+// CommandLimit bounds each xdotool run but the waiting ones and typing.
+const CommandLimit = 20 * time.Second
 
 // WaitWindow waits, for at most limit, until windows titled exactly title
 // are visible, and returns their ids. It gives up early when abort, if not
@@ -202,7 +202,7 @@ func (s *Server) WaitWindow(title string, limit time.Duration, abort <-chan stru
 // FindWindows returns the ids of the visible windows titled exactly title,
 // now: none is not an error.
 func (s *Server) FindWindows(title string) ([]string, error) {
-	out, err := s.Command(xdotoolLimit, nil, "xdotool", "search", "--onlyvisible", "--name", TitlePattern(title))
+	out, err := s.Command(CommandLimit, nil, "xdotool", "search", "--onlyvisible", "--name", TitlePattern(title))
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && strings.TrimSpace(out) == "" {
 		return nil, nil // xdotool search exits 1 when it finds nothing
@@ -217,27 +217,27 @@ func TitlePattern(title string) string {
 
 // Focus gives window win the input focus, which Type and Key type into.
 func (s *Server) Focus(win string) error {
-	_, err := s.Command(xdotoolLimit, nil, "xdotool", "windowfocus", "--sync", win)
+	_, err := s.Command(CommandLimit, nil, "xdotool", "windowfocus", "--sync", win)
 	return err
 }
 
 // Type types text on the keyboard into the focused window, 20 ms a key.
 func (s *Server) Type(text string) error {
-	_, err := s.Command(xdotoolLimit, nil, "xdotool", "type", "--delay", "20", "--", text)
+	_, err := s.Command(CommandLimit, nil, "xdotool", "type", "--delay", "20", "--", text)
 	return err
 }
 
 // Key presses key (an X keysym name, or a combination such as
 // ctrl+Return) in the focused window.
 func (s *Server) Key(key string) error {
-	_, err := s.Command(xdotoolLimit, nil, "xdotool", "key", "--delay", "20", key)
+	_, err := s.Command(CommandLimit, nil, "xdotool", "key", "--delay", "20", key)
 	return err
 }
 
 // Screenshot saves window win as a PNG at path.
 func (s *Server) Screenshot(win, path string) error {
 	// -strip leaves out ImageMagick's time stamps.
-	_, err := s.Command(xdotoolLimit, nil, "import", "-window", win, "-strip", path)
+	_, err := s.Command(CommandLimit, nil, "import", "-window", win, "-strip", path)
 	return err
 }
 
