@@ -7,8 +7,6 @@ package carddavtest
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -205,21 +203,13 @@ func httpClient(ca *smtptest.CA, timeout time.Duration) *http.Client {
 }
 
 func (r *Radicale) writeFiles(dir, book string, cards []Card) error {
-	cert, err := r.CA.ServerCert("127.0.0.1", "localhost")
-	if err != nil {
-		return err
-	}
-	var certPEM bytes.Buffer
-	for _, der := range cert.Certificate {
-		pem.Encode(&certPEM, &pem.Block{Type: "CERTIFICATE", Bytes: der})
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	certPEM, keyPEM, err := r.CA.ServerPEM("127.0.0.1", "localhost")
 	if err != nil {
 		return err
 	}
 	files := map[string][]byte{
-		"cert.pem": certPEM.Bytes(),
-		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+		"cert.pem": certPEM,
+		"key.pem":  keyPEM,
 		"users":    []byte(r.User + ":" + r.Password + "\n"),
 	}
 	bookDir := filepath.Join("storage", "collection-root", r.User, book)
@@ -248,26 +238,13 @@ func (r *Radicale) writeFiles(dir, book string, cards []Card) error {
 func (r *Radicale) waitReady(p *testkit.Process) error {
 	client := httpClient(r.CA, 2*time.Second)
 	defer client.CloseIdleConnections()
-	deadline := time.Now().Add(startTimeout)
-	for {
+	return p.WaitReady("radicale", "answer", startTimeout, func() error {
 		resp, err := client.Get(r.URL + "/.web/")
 		if err == nil {
 			resp.Body.Close()
-			return nil
 		}
-		select {
-		case <-p.Exited:
-			return fmt.Errorf("radicale exited: %v", p.Err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer within %s: %v", startTimeout, err)
-		}
-		select {
-		case <-p.Exited:
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+		return err
+	})
 }
 
 func printLog(t testing.TB, name, path string) {

@@ -5,10 +5,7 @@ package imaptest
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"maps"
@@ -248,19 +245,10 @@ func (d *Dovecot) password(t testing.TB, user string) string {
 }
 
 func (d *Dovecot) writeFiles(base string, users map[string]string, ca *smtptest.CA) error {
-	cert, err := ca.ServerCert("127.0.0.1", "localhost")
+	certPEM, keyPEM, err := ca.ServerPEM("127.0.0.1", "localhost")
 	if err != nil {
 		return err
 	}
-	var certPEM bytes.Buffer
-	for _, der := range cert.Certificate {
-		pem.Encode(&certPEM, &pem.Block{Type: "CERTIFICATE", Bytes: der})
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	if err != nil {
-		return err
-	}
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 
 	var passwd strings.Builder
 	for _, u := range slices.Sorted(maps.Keys(users)) {
@@ -271,7 +259,7 @@ func (d *Dovecot) writeFiles(base string, users map[string]string, ca *smtptest.
 		fmt.Fprintf(&passwd, "%s:{PLAIN}%s::::::\n", u, pw)
 	}
 	for name, data := range map[string][]byte{
-		"cert.pem": certPEM.Bytes(),
+		"cert.pem": certPEM,
 		"key.pem":  keyPEM,
 		"passwd":   []byte(passwd.String()),
 	} {
@@ -342,25 +330,7 @@ func (d *Dovecot) config(base string, owner *runUser, mailboxes []Mailbox) strin
 // startTimeout passes. Reading the greeting on the STARTTLS port also
 // proves authentication is ready: Dovecot greets only then.
 func (d *Dovecot) waitReady(p *testkit.Process) error {
-	deadline := time.Now().Add(startTimeout)
-	for {
-		err := d.greets()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-p.Exited:
-			return fmt.Errorf("dovecot exited: %v", p.Err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no greeting within %s: %v", startTimeout, err)
-		}
-		select {
-		case <-p.Exited:
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	return p.WaitReady("dovecot", "greeting", startTimeout, d.greets)
 }
 
 // greets checks that both ports answer with an IMAP greeting, the

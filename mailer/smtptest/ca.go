@@ -1,6 +1,7 @@
 package smtptest
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -118,4 +119,22 @@ func certTemplate(commonName string) (*x509.Certificate, error) {
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 	}, nil
+}
+
+// ServerPEM is ServerCert for hosts as PEM files' contents, for a server
+// that reads its certificate chain and PKCS #8 key from files.
+func (ca *CA) ServerPEM(hosts ...string) (certPEM, keyPEM []byte, err error) {
+	cert, err := ca.ServerCert(hosts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var chain bytes.Buffer
+	for _, der := range cert.Certificate {
+		pem.Encode(&chain, &pem.Block{Type: "CERTIFICATE", Bytes: der})
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return chain.Bytes(), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
 }

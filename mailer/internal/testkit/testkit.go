@@ -4,8 +4,10 @@
 package testkit
 
 import (
+	"fmt"
 	"os/exec"
 	"sync"
+	"time"
 )
 
 // Process is a server started in a process group of its own.
@@ -74,4 +76,29 @@ func (s *Stages) chanLocked(stage string) chan struct{} {
 		s.m[stage] = ch
 	}
 	return ch
+}
+
+// WaitReady calls probe every few milliseconds until it succeeds, the
+// process exits, or timeout passes. name is the program's, what the answer
+// probe waits for ("greeting"), both for the error.
+func (p *Process) WaitReady(name, what string, timeout time.Duration, probe func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := probe()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-p.Exited:
+			return fmt.Errorf("%s exited: %v", name, p.Err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no %s within %s: %v", what, timeout, err)
+		}
+		select {
+		case <-p.Exited:
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
