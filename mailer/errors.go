@@ -111,6 +111,11 @@ type Error struct {
 	// (SMTP), ProtocolIMAP for the copy in the Sent folder,
 	// ProtocolCardDAV for reading the contacts.
 	Protocol Protocol
+	// AfterSend marks a failure filing the copy of a message already
+	// sent: its hint says the message itself went. A check of the IMAP
+	// settings, or a look for a message whose fate is unknown, sent
+	// nothing.
+	AfterSend bool
 	// Detail says in a few words what went wrong, naming the bad input; it
 	// is the part of Error() after the stage.
 	Detail string
@@ -160,6 +165,9 @@ func (e *Error) Hint() string {
 		}
 		if e.Kind == KindMailboxFull || e.Kind == KindSentFolderMissing {
 			return text // they say it themselves
+		}
+		if !e.AfterSend {
+			return text
 		}
 		return "The message was sent; only its copy in the Sent folder was not saved. " + text
 	}

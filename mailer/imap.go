@@ -156,7 +156,7 @@ var sentNames = []string{"Sent Messages", "Sent", "Sent Items", "Sent Mail"}
 // in the middle of the upload included. Every error is an *Error, except
 // pw's, which is returned as it is; none contains the password.
 func (c *IMAPClient) FileSentCopy(ctx context.Context, a IMAPAccount, pw PasswordFunc, messageID string, date time.Time, raw io.Reader, size int64) (_ CopyOutcome, err error) {
-	defer markIMAP(&err)
+	defer markIMAP(&err, true)
 	id, err := c.validate(a, messageID)
 	if err != nil {
 		return "", err
@@ -192,7 +192,7 @@ func (c *IMAPClient) FileSentCopy(ctx context.Context, a IMAPAccount, pw Passwor
 // messageID: whether a server that files its own copies has the message,
 // when the send's outcome is unknown. Errors are as for FileSentCopy.
 func (c *IMAPClient) FindSent(ctx context.Context, a IMAPAccount, pw PasswordFunc, messageID string) (_ bool, err error) {
-	defer markIMAP(&err)
+	defer markIMAP(&err, false)
 	id, err := c.validate(a, messageID)
 	if err != nil {
 		return false, err
@@ -221,7 +221,7 @@ func (c *IMAPClient) FindSent(ctx context.Context, a IMAPAccount, pw PasswordFun
 // stage it went through, the failed one last; the error, if any, is an
 // *Error (or pw's own).
 func (c *IMAPClient) Check(ctx context.Context, a IMAPAccount, pw PasswordFunc) (_ []StageResult, err error) {
-	defer markIMAP(&err)
+	defer markIMAP(&err, false)
 	var stages []StageResult
 	cc := *c
 	cc.OnStage = func(r StageResult) {
@@ -245,12 +245,13 @@ func (c *IMAPClient) Check(ctx context.Context, a IMAPAccount, pw PasswordFunc) 
 	return stages, nil
 }
 
-// markIMAP marks an *Error as the IMAP side's, for its hint and fix.
-func markIMAP(err *error) {
+// markIMAP marks an *Error as the IMAP side's, for its hint and fix, and
+// as one filing the copy of a message sent when afterSend.
+func markIMAP(err *error, afterSend bool) {
 	var e *Error
 	if *err != nil && errors.As(*err, &e) && e.Protocol == "" {
 		c := *e
-		c.Protocol = ProtocolIMAP
+		c.Protocol, c.AfterSend = ProtocolIMAP, afterSend
 		*err = &c
 	}
 }

@@ -680,3 +680,43 @@ func wantKind(t *testing.T, err error, kind mailer.Kind, stage mailer.Stage) {
 		t.Errorf("no hint for %v", err)
 	}
 }
+
+// Only a failure filing the copy of a message sent says the message went:
+// a check of the settings and a look for an unconfirmed message sent
+// nothing.
+func TestIMAP_HintSaysSentOnlyForTheCopy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // nothing answers there
+	a := imapAccount(port, mailer.ImplicitTLS)
+	const sent = "The message was sent; only its copy in the Sent folder was not saved."
+	ctx := context.Background()
+
+	_, copyErr := imapClient().FileSentCopy(ctx, a, password(testPass), "x@icloud.example", sentDate, strings.NewReader("x"), 1)
+	_, checkErr := imapClient().Check(ctx, a, password(testPass))
+	_, findErr := imapClient().FindSent(ctx, a, password(testPass), "x@icloud.example")
+	for _, tt := range []struct {
+		name     string
+		err      error
+		sentSaid bool
+	}{
+		{"FileSentCopy", copyErr, true},
+		{"Check", checkErr, false},
+		{"FindSent", findErr, false},
+	} {
+		wantKind(t, tt.err, mailer.KindConnectRefused, mailer.StageConnect)
+		var e *mailer.Error
+		if !errors.As(tt.err, &e) {
+			continue
+		}
+		if got := strings.HasPrefix(e.Hint(), sent); got != tt.sentSaid {
+			t.Errorf("%s: hint %q; says the message was sent: %v, want %v", tt.name, e.Hint(), got, tt.sentSaid)
+		}
+		if e.Protocol != mailer.ProtocolIMAP || e.Fix() != mailer.SettingIMAPHost {
+			t.Errorf("%s: protocol %q, fix %q", tt.name, e.Protocol, e.Fix())
+		}
+	}
+}

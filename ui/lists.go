@@ -263,7 +263,7 @@ func (p *sentPane) showCopy() {
 	}
 	c := p.items[p.sel].Copy
 	e := c.Last.Error()
-	e.Protocol = mailer.ProtocolIMAP // its hint says the message itself was sent
+	e.Protocol, e.AfterSend = mailer.ProtocolIMAP, true // its hint says the message itself was sent
 	text := e.Hint()
 	if !c.NextTry.IsZero() {
 		text += " Postcard tries again at " + clock(c.NextTry) + "."
