@@ -39,6 +39,8 @@ type filePicker struct {
 	read    func(dir string) ([]pickerRow, error)
 	reading int    // the folder reads not answered yet
 	asked   int    // the number of the last read asked; older answers are dropped
+	pending string // the folder asked for last, while it is read
+	target  string // the folder asked for last, or shown: where Up starts
 	dir     string // the folder shown; "" is the list of drives on Windows
 	opened  time.Time
 	rows    []pickerRow
@@ -120,9 +122,8 @@ func (p *filePicker) open(dir string, then func(error)) {
 	p.reading++
 	p.asked++
 	n := p.asked
-	p.status.SetText("Opening " + cmp.Or(dir, "the list of drives") + "…")
-	p.status.Importance = widget.MediumImportance
-	p.status.Refresh()
+	p.pending, p.target = cmp.Or(dir, "the list of drives"), dir
+	p.showCount()
 	go func() {
 		rows, err := p.read(dir)
 		p.do(func() {
@@ -130,6 +131,7 @@ func (p *filePicker) open(dir string, then func(error)) {
 			if n != p.asked || p.ended {
 				return
 			}
+			p.pending = ""
 			p.show(dir, rows, err)
 			if then != nil {
 				then(err)
@@ -142,6 +144,7 @@ func (p *filePicker) open(dir string, then func(error)) {
 // not be read, with the folder shown before.
 func (p *filePicker) show(dir string, rows []pickerRow, err error) {
 	if err != nil {
+		p.target = p.dir
 		p.status.SetText(err.Error())
 		p.status.Importance = widget.DangerImportance
 		p.status.Refresh()
@@ -163,7 +166,7 @@ func (p *filePicker) show(dir string, rows []pickerRow, err error) {
 }
 
 func (p *filePicker) goUp() {
-	if up, ok := parentFolder(p.dir); ok {
+	if up, ok := parentFolder(p.target); ok {
 		p.open(up, nil)
 	}
 }
@@ -188,21 +191,31 @@ func (p *filePicker) tap(id widget.ListItemID) {
 	p.showCount()
 }
 
+// showCount says how many files are ticked, and which folder is being
+// opened while it is read.
 func (p *filePicker) showCount() {
 	p.status.Importance = widget.MediumImportance
+	var text string
 	switch n := len(p.chosen); n {
 	case 0:
-		p.status.SetText("Tick the files to attach. Ticks stay when you change folders.")
+		text = "Tick the files to attach. Ticks stay when you change folders."
 		p.attach.Disable()
 	case 1:
-		p.status.SetText("1 file ticked")
+		text = "1 file ticked"
 		p.attach.SetText("Attach 1 file")
 		p.attach.Enable()
 	default:
-		p.status.SetText(fmt.Sprintf("%d files ticked", n))
+		text = fmt.Sprintf("%d files ticked", n)
 		p.attach.SetText(fmt.Sprintf("Attach %d files", n))
 		p.attach.Enable()
 	}
+	switch {
+	case p.pending != "" && len(p.chosen) == 0:
+		text = "Opening " + p.pending + "…"
+	case p.pending != "":
+		text = "Opening " + p.pending + "… · " + text
+	}
+	p.status.SetText(text)
 }
 
 // end closes the picker and hands paths to done, once.

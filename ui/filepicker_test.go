@@ -283,6 +283,14 @@ func TestFilePicker_SlowFolderDoesNotStopTheWindow(t *testing.T) {
 	if len(pt.p.chosen) != 1 {
 		t.Fatalf("ticked %q while a folder was read", pt.p.chosen)
 	}
+	if want := "Opening " + slow + "… · 1 file ticked"; pt.p.status.Text != want {
+		t.Errorf("status %q, want %q", pt.p.status.Text, want)
+	}
+	// Up while the folder is read goes up from it, not from the one shown.
+	pt.p.key(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	if pt.p.target != dir {
+		t.Errorf("Backspace while %s is read asks for %s, want %s", slow, pt.p.target, dir)
+	}
 	// The user goes elsewhere before the slow folder answers.
 	other := filepath.Join(dir, "link")
 	pt.p.open(other, nil)
