@@ -195,9 +195,6 @@ func (c *command) openStore() (*store.Store, error) {
 	return s, nil
 }
 
-// storedPassword reads the password of a from the keychain when the mailer
-// asks, which it does while it connects: only if it was saved for every
-// server a sends it to.
 // keepPassword returns pw that, once it has given the password, gives it
 // again without reading the keychain: for a command that signs in to more
 // than one server.
@@ -221,6 +218,9 @@ func keepPassword(pw mailer.PasswordFunc) mailer.PasswordFunc {
 	}
 }
 
+// storedPassword reads the password of a from the keychain when the mailer
+// asks, which it does while it connects: only if it was saved for every
+// server a sends it to.
 func (c *command) storedPassword(a mailer.Account) mailer.PasswordFunc {
 	return func(ctx context.Context) (string, error) {
 		pw, err := c.keychain.GetFor(ctx, a)
