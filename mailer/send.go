@@ -57,8 +57,9 @@ type Client struct {
 	// SessionPerRecipient is what each recipient adds to the session's
 	// deadline.
 	SessionPerRecipient time.Duration
-	// OnStage, if set, is called (on the sending goroutine) each time a
-	// stage ends, successfully or not.
+	// OnStage, if set, is called each time a stage ends, successfully or
+	// not, one call at a time, on the sending goroutine (with Connect, up
+	// to the login on the goroutine that connects).
 	OnStage func(StageResult)
 }
 
@@ -116,6 +117,9 @@ func Password(pw string) PasswordFunc {
 // wait for the network, nor the network for them; if it fails, the send
 // stops and returns pw's error. Cancelling ctx stops the send at any stage,
 // in the middle of the upload included. Every other error is an *Error.
+//
+// Send is Connect and Connection.Send at once, on the caller's goroutine;
+// the Outbox connects first, while it freezes the message.
 func (c *Client) Send(ctx context.Context, a Account, pw PasswordFunc, out *Outgoing) (*Result, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
@@ -576,7 +580,9 @@ func (s *session) diagnose(err error) *Error {
 		switch {
 		case errors.Is(context.Cause(s.ctx), errSessionTimeout):
 			e.Kind, e.Detail = KindTimeout, fmt.Sprintf("the session took longer than the %s allowed for this message", s.limit.Round(time.Second))
-		case errors.Is(s.ctx.Err(), context.DeadlineExceeded):
+		case errors.Is(s.ctx.Err(), context.DeadlineExceeded), errors.Is(context.Cause(s.ctx), context.DeadlineExceeded):
+			// The caller's deadline, reaching a Connection's session as
+			// the cause of a cancel.
 			e.Kind, e.Detail = KindTimeout, "the time allowed for sending ran out"
 		default:
 			e.Kind, e.Detail = KindCancelled, "cancelled"

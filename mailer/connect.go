@@ -1,0 +1,117 @@
+package mailer
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Connection is a session opened ahead of its message. Client.Connect
+// connects, secures the connection and logs in, in the background, while
+// the caller gets the message ready: the Outbox freezes it on disk, and a
+// sync of the disk costs about what a TLS handshake does. Send then sends
+// the message over that session, once. Nothing of a message goes on the
+// wire before Send: until then the server has seen a login, as for Check.
+//
+// A Connection is for one message. Close it when done with it, sent or not.
+type Connection struct {
+	c    *Client
+	a    Account
+	pw   PasswordFunc
+	size int64
+	n    int
+
+	cancel context.CancelCauseFunc
+	done   chan struct{} // closed when opening ended
+	s      *session      // the open session, once done, if it opened
+	err    error         // why it did not open, once done
+
+	mu   sync.Mutex
+	used bool // Send or Close was called
+}
+
+// errConnectionClosed is the cause of a Connection closed before it opened.
+var errConnectionClosed = errors.New("mailer: the connection was closed before it was used")
+
+// errConnectionUsed is a second Send on a Connection.
+var errConnectionUsed = errors.New("mailer: a connection sends one message")
+
+// Connect starts the session for a message of size bytes to recipients
+// recipients, which Send will send: it resolves, connects, secures the
+// connection and logs in with the password from pw, on a goroutine of its
+// own, and returns at once. The session's deadline (see Client) runs from
+// now; cancelling ctx ends the session at any stage.
+func (c *Client) Connect(ctx context.Context, a Account, pw PasswordFunc, size int64, recipients int) *Connection {
+	cn := &Connection{c: c, a: a, pw: pw, size: size, n: recipients, done: make(chan struct{})}
+	if err := a.Validate(); err != nil {
+		cn.err = err
+		close(cn.done)
+		return cn
+	}
+	octx, cancel := context.WithCancelCause(ctx)
+	cn.cancel = cancel
+	go func() {
+		defer close(cn.done)
+		cn.s, cn.err = c.open(octx, a, pw, c.sessionTimeout(size, recipients))
+	}()
+	return cn
+}
+
+// Send sends out over the session, once, as Client.Send does: it waits for
+// the session to open (its error, if it did not, is returned as Client.Send
+// would have returned it), then sends. Cancelling ctx stops it at any
+// stage. A message larger, or to more recipients, than Connect was told
+// gets a session of its own, so that its deadlines fit it.
+func (cn *Connection) Send(ctx context.Context, out *Outgoing) (*Result, error) {
+	cn.mu.Lock()
+	used := cn.used
+	cn.used = true
+	cn.mu.Unlock()
+	if used {
+		return nil, errConnectionUsed
+	}
+	if out.Size > cn.size || len(out.Recipients) > cn.n {
+		cn.end()
+		return cn.c.Send(ctx, cn.a, cn.pw, out)
+	}
+	if cn.cancel != nil {
+		// The caller's cancel, and its cause, reach the session whatever
+		// it is doing: opening, or sending.
+		stop := context.AfterFunc(ctx, func() { cn.cancel(context.Cause(ctx)) })
+		defer stop()
+	}
+	<-cn.done
+	if cn.err != nil {
+		return nil, cn.err
+	}
+	defer cn.s.close()
+	return cn.s.send(out)
+}
+
+// Close ends the session if Send did not use it: an open one says goodbye
+// (QUIT, bounded to two seconds), one still opening stops. It is safe to
+// call at any time, more than once, and after Send.
+func (cn *Connection) Close() {
+	cn.mu.Lock()
+	used := cn.used
+	cn.used = true
+	cn.mu.Unlock()
+	if !used {
+		cn.end()
+	}
+}
+
+// end stops a session that was not used and waits for it to stop, which
+// cancelling makes quick: the connection is closed under whatever waits.
+func (cn *Connection) end() {
+	select {
+	case <-cn.done:
+	default:
+		cn.cancel(errConnectionClosed)
+		<-cn.done
+	}
+	if cn.s != nil {
+		cn.s.quit()
+		cn.s.close()
+	}
+}
