@@ -167,6 +167,17 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 	}
 	d.ID, d.Saved = "", now.UTC()
 	e.Draft = &d
+	// The dot record exists from the start, one byte saying "not yet":
+	// recording the dot before the final dot is then that byte written
+	// over in place, and a sync of the data alone (see recordDot). It is
+	// made first and its writing started, so that the one sync below
+	// commits its place on the disk along with the message's.
+	if err := s.step("queue:dot"); err != nil {
+		return Entry{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, dotFile), dotClear, 0o600); err != nil {
+		return Entry{}, fmt.Errorf("store: %w", err)
+	}
 	// One sync: the message's content, before it can leave Drafts. The
 	// meta can be rebuilt from the message (see metaFromEML), and the
 	// rename need not be synced: if a power cut takes it back, the message
@@ -194,14 +205,6 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 	}
 	if err := s.writeFileAtomic("queue:meta", filepath.Join(dir, metaFile), append(meta, '\n'), volatile); err != nil {
 		return Entry{}, err
-	}
-	// The dot record exists, empty, from the start: writing it before the
-	// final dot is then one byte and one sync of that file.
-	if err := s.step("queue:dot"); err != nil {
-		return Entry{}, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, dotFile), nil, 0o600); err != nil {
-		return Entry{}, fmt.Errorf("store: %w", err)
 	}
 	// The one step that moves the message from Drafts to the Outbox.
 	if err := s.rename("queue:move", dir, s.path(outboxDir, h.ID), volatile); err != nil {
@@ -357,19 +360,37 @@ func (s *Store) MoveToSent(id string) error {
 	return s.moveToSent(h, e)
 }
 
-// moveToSent renames the frozen message into the Sent Maildir (the one
-// step that makes it sent), then removes what is left of the Outbox folder.
+// moveToSent files the frozen message in Sent, then removes what is left
+// of its Outbox folder.
 func (s *Store) moveToSent(h *Handle, e Entry) error {
+	if err := s.fileSent(h); err != nil {
+		return err
+	}
+	return s.tidySent(h)
+}
+
+// fileSent renames the frozen message into the Sent Maildir: the one step
+// that makes it sent. What is left of its Outbox folder (the meta, the dot
+// record) is inert from then on: the Outbox lists a folder only with its
+// message in it.
+func (s *Store) fileSent(h *Handle) error {
 	// Not synced: if a power cut takes the move back, the synced dot
 	// record makes the message unconfirmed, never sent again on its own.
 	if err := s.rename("sent:move", s.path(outboxDir, h.ID, messageFile), s.path(sentDir, "cur", h.ID+maildirInfo), volatile); err != nil {
 		return err
 	}
 	h.gone = true
+	return nil
+}
+
+// tidySent removes what fileSent left of the Outbox folder; Recover
+// finishes it if this stops half-way. It fails only where the fault hook
+// stops it.
+func (s *Store) tidySent(h *Handle) error {
 	if err := s.step("sent:cleanup"); err != nil {
 		return err
 	}
-	os.RemoveAll(s.path(outboxDir, h.ID)) // Recover finishes it if this fails
+	os.RemoveAll(s.path(outboxDir, h.ID))
 	return nil
 }
 
@@ -413,6 +434,13 @@ type SendFunc func(ctx context.Context, out *mailer.Outgoing) (*mailer.Result, e
 // message waiting; any other cancel (the user's Cancel) makes it need
 // attention.
 func (s *Store) Deliver(ctx context.Context, id string, mode Mode, send SendFunc) (Entry, *mailer.Result, error) {
+	return s.deliver(ctx, id, mode, send, nil)
+}
+
+// deliver is Deliver. sent, if set, runs as soon as the message is in Sent,
+// before the rest of its Outbox folder is tidied away: the Runner reports
+// the attempt there, so that "Sent" shows without waiting for the disk.
+func (s *Store) deliver(ctx context.Context, id string, mode Mode, send SendFunc, sent func(Entry, *mailer.Result)) (Entry, *mailer.Result, error) {
 	h, err := s.lock(id)
 	if err != nil {
 		return Entry{}, nil, err
@@ -441,12 +469,7 @@ func (s *Store) Deliver(ctx context.Context, id string, mode Mode, send SendFunc
 	if err := s.step("deliver:undot"); err != nil {
 		return e, nil, err
 	}
-	if err := os.Truncate(filepath.Join(dir, dotFile), 0); errors.Is(err, fs.ErrNotExist) {
-		err = os.WriteFile(filepath.Join(dir, dotFile), nil, 0o600)
-		if err != nil {
-			return e, nil, fmt.Errorf("store: %w", err)
-		}
-	} else if err != nil {
+	if err := clearDot(dir); err != nil {
 		return e, nil, fmt.Errorf("store: %w", err)
 	}
 	e.State, e.HoldUntil, e.Checked = StateSending, time.Time{}, nil
@@ -481,7 +504,7 @@ func (s *Store) Deliver(ctx context.Context, id string, mode Mode, send SendFunc
 		}
 		return s.failed(h, e, err, s.now())
 	}
-	if err := s.moveToSent(h, e); err != nil {
+	if err := s.fileSent(h); err != nil {
 		// Delivered, but not filed: never to be sent again on its own.
 		e.State = StateUnconfirmed
 		e.Last = &Failure{Kind: mailer.KindUnknown, Stage: mailer.StageAccepted, At: s.now().UTC(),
@@ -489,7 +512,10 @@ func (s *Store) Deliver(ctx context.Context, id string, mode Mode, send SendFunc
 		return e, res, errors.Join(err, s.writeMeta(id, e, durable))
 	}
 	e.State, e.Last = "", nil
-	return e, res, nil
+	if sent != nil {
+		sent(e, res)
+	}
+	return e, res, s.tidySent(h)
 }
 
 // failed records a failed attempt and decides what comes next.
@@ -505,18 +531,61 @@ func (s *Store) failed(h *Handle, e Entry, err error, now time.Time) (Entry, *ma
 		e.State = StateNeedsAttention
 	}
 	if e.State != StateUnconfirmed {
-		os.Truncate(s.path(outboxDir, h.ID, dotFile), 0)
+		clearDot(s.path(outboxDir, h.ID))
 	}
 	return e, nil, errors.Join(err, s.writeMeta(h.ID, e, durable))
 }
 
+// The dot record's byte: dotSet once the final dot may have gone out,
+// anything else (dotClear, or an empty file from an older version) before.
+var (
+	dotClear = []byte{'0'}
+	dotSet   = []byte{'1'}
+)
+
+// clearDot makes the dot record of the message in dir say "not yet",
+// written over in place (not truncated): the record keeps its one byte, so
+// recordDot changes data only. A missing record is made anew.
+func clearDot(dir string) error {
+	path := filepath.Join(dir, dotFile)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return os.WriteFile(path, dotClear, 0o600)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(dotClear, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeStarted creates path with data and asks the kernel to start
+// writing it to the disk, without waiting.
+func writeStarted(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	startWriteback(f, 0, int64(len(data)))
+	return f.Close()
+}
+
 // recordDot writes, and syncs, the record that the final dot is about to
 // be written: from here on the message may be delivered. The record file
-// exists from Queue on: this is one byte and one sync.
+// exists from Queue on with its one byte, so this writes that byte over in
+// place and syncs its data (fdatasync where there is one): no size or name
+// changes, so no journal commit waits on the way to the dot.
 func (s *Store) recordDot(dir string) error {
 	err := s.step("deliver:dot")
 	if err == nil {
-		err = writeSynced(filepath.Join(dir, dotFile), []byte{'1'})
+		err = writeSynced(filepath.Join(dir, dotFile), dotSet)
 	}
 	if err != nil {
 		return &mailer.Error{Kind: mailer.KindUnknown, Stage: mailer.StageData,
@@ -526,7 +595,8 @@ func (s *Store) recordDot(dir string) error {
 }
 
 // writeSynced writes data at the start of the existing file path and syncs
-// its content.
+// its content (and whatever metadata reading it back needs, should its size
+// have changed).
 func writeSynced(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
@@ -536,7 +606,7 @@ func writeSynced(path string, data []byte) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
+	if err := syncData(f); err != nil {
 		f.Close()
 		return err
 	}
@@ -547,7 +617,7 @@ func writeSynced(path string, data []byte) error {
 // final dot may have gone out.
 func dotWritten(dir string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, dotFile))
-	return err == nil && len(b) > 0 && b[0] == '1'
+	return err == nil && len(b) > 0 && b[0] == dotSet[0]
 }
 
 // Backoff is the pause before the next try of a message that failed for

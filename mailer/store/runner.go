@@ -167,7 +167,7 @@ func (r *Runner) Pass(ctx context.Context, mode Mode) []Attempt {
 		if mode == Force || e.State != StateWaiting {
 			continue // Force is for one message the user chose
 		}
-		if a, ok := r.deliver(ctx, e.ID, mode); ok {
+		if a, ok := r.deliver(ctx, e.ID, mode, r.Send); ok {
 			out = append(out, a)
 		}
 	}
@@ -181,20 +181,41 @@ func (r *Runner) Pass(ctx context.Context, mode Mode) []Attempt {
 // "Send again"), and returns the attempt; ErrBusy in Err when another
 // process is sending it.
 func (r *Runner) SendNow(ctx context.Context, id string) Attempt {
-	a, ok := r.deliver(ctx, id, Force)
+	a, ok := r.deliver(ctx, id, Force, r.Send)
 	if !ok {
 		e, _ := r.Store.Entry(id)
 		a = Attempt{Entry: e, Err: ErrBusy}
 	}
-	if r.OnChange != nil {
-		r.OnChange()
-	}
+	r.attemptedOutsideRun()
 	return a
 }
 
-// deliver is one Deliver; ok is false when nothing was attempted (not due,
-// held by another process, gone).
-func (r *Runner) deliver(parent context.Context, id string, mode Mode) (Attempt, bool) {
+// attemptedOutsideRun follows an attempt SendNow or SendOver made: Run
+// plans again (the copy to file, an unconfirmed message to look for, the
+// next try), and the window refreshes.
+func (r *Runner) attemptedOutsideRun() {
+	r.Wake()
+	if r.OnChange != nil {
+		r.OnChange()
+	}
+}
+
+// SendOver sends the message id, just queued without an undo delay, at
+// once over send instead of r.Send: a session opened while the message was
+// being frozen (see mailer.Client.Connect), so that the connection and the
+// login need not wait for the disk. ok is false when nothing was attempted:
+// another runner or process had taken the message (it sends it over a
+// session of its own), or it is not waiting. The caller closes the session
+// it opened in any case.
+func (r *Runner) SendOver(ctx context.Context, id string, send SendFunc) (Attempt, bool) {
+	a, ok := r.deliver(ctx, id, Now, send)
+	r.attemptedOutsideRun()
+	return a, ok
+}
+
+// deliver is one Deliver over send; ok is false when nothing was attempted
+// (not due, held by another process, gone).
+func (r *Runner) deliver(parent context.Context, id string, mode Mode, send SendFunc) (Attempt, bool) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	r.mu.Lock()
@@ -210,7 +231,18 @@ func (r *Runner) deliver(parent context.Context, id string, mode Mode) (Attempt,
 		delete(r.inflight, id)
 		r.mu.Unlock()
 	}()
-	e, res, err := r.Store.Deliver(ctx, id, mode, r.Send)
+	reported := false
+	report := func(a Attempt) {
+		if r.OnAttempt != nil {
+			r.OnAttempt(a)
+		}
+		reported = true
+	}
+	// A message sent is reported the moment it is in Sent: the tidying
+	// after it, and the state of its copy below, need not hold "Sent" up.
+	e, res, err := r.Store.deliver(ctx, id, mode, send, func(e Entry, res *mailer.Result) {
+		report(Attempt{Entry: e, Result: res})
+	})
 	if errors.Is(err, ErrNotDue) || errors.Is(err, ErrBusy) || errors.Is(err, ErrNotFound) {
 		return Attempt{}, false
 	}
@@ -223,8 +255,8 @@ func (r *Runner) deliver(parent context.Context, id string, mode Mode) (Attempt,
 		r.Wake()
 	}
 	a := Attempt{Entry: e, Result: res, Err: err}
-	if r.OnAttempt != nil {
-		r.OnAttempt(a)
+	if !reported {
+		report(a)
 	}
 	return a, true
 }

@@ -748,3 +748,95 @@ func TestResolve_Unconfirmed(t *testing.T) {
 		}
 	}
 }
+
+// SendOver sends a message just queued over the session given, once, and
+// reports it the moment it is in Sent, before the Outbox folder is tidied;
+// a message held elsewhere, or in its undo delay, is not attempted.
+func TestRunner_SendOver(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	e := queue(t, s, testDraft(t), 0)
+	w := newWire()
+	var inSentWhenReported, outboxLeftWhenReported bool
+	r := &Runner{Store: s, Send: func(context.Context, *mailer.Outgoing) (*mailer.Result, error) {
+		t.Error("the runner's own Send was used")
+		return nil, errors.New("not this one")
+	}, OnAttempt: func(a Attempt) {
+		_, err := os.Stat(s.path(sentDir, "cur", e.ID+maildirInfo))
+		inSentWhenReported = err == nil && a.Sent()
+		_, err = os.Stat(s.path(outboxDir, e.ID))
+		outboxLeftWhenReported = err == nil
+	}}
+	a, ok := r.SendOver(context.Background(), e.ID, w.send)
+	if !ok || !a.Sent() || w.delivered[e.MessageID] != 1 {
+		t.Fatalf("SendOver: ok=%v %+v, delivered %d times", ok, a, w.delivered[e.MessageID])
+	}
+	if !inSentWhenReported || !outboxLeftWhenReported {
+		t.Errorf("reported: in Sent %v, before the tidying %v; want both", inSentWhenReported, outboxLeftWhenReported)
+	}
+	if _, err := os.Stat(s.path(outboxDir, e.ID)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Outbox folder left after SendOver: %v", err)
+	}
+	if c, ok := s.CopyOf(e.ID); !ok || c.Status != CopyOff {
+		t.Errorf("copy state %+v %v, want off", c, ok)
+	}
+
+	// Held by another process: nothing attempted, nothing sent.
+	e = queue(t, s, testDraft(t), 0)
+	h, err := openStore(t, s.dir).lock(e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.SendOver(context.Background(), e.ID, w.send); ok || w.delivered[e.MessageID] != 0 {
+		t.Errorf("SendOver of a message another process holds: ok=%v, delivered %d", ok, w.delivered[e.MessageID])
+	}
+	h.Release()
+
+	// In its undo delay: not sent.
+	e = queue(t, s, testDraft(t), time.Minute)
+	if _, ok := r.SendOver(context.Background(), e.ID, w.send); ok || w.delivered[e.MessageID] != 0 {
+		t.Errorf("SendOver in the undo delay: ok=%v, delivered %d", ok, w.delivered[e.MessageID])
+	}
+}
+
+// The dot record is one byte from Queue on, written over in place: "0"
+// until the final dot may go out, "1" from just before it, "0" again after
+// a failure that did not reach it.
+func TestDotRecord_OneByteInPlace(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	e := queue(t, s, testDraft(t), 0)
+	dot := s.path(outboxDir, e.ID, dotFile)
+	read := func() string {
+		b, err := os.ReadFile(dot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := read(); got != "0" {
+		t.Fatalf("dot record after Queue = %q, want \"0\"", got)
+	}
+	var atDot string
+	send := func(ctx context.Context, out *mailer.Outgoing) (*mailer.Result, error) {
+		if err := out.BeforeDot(); err != nil {
+			return nil, err
+		}
+		atDot = read()
+		return nil, &mailer.Error{Kind: mailer.KindConnectionLost, Stage: mailer.StageData}
+	}
+	// A failure reported at the upload, after BeforeDot ran (the dot not
+	// written after all): back to waiting, the record cleared.
+	got, _, _ := s.Deliver(context.Background(), e.ID, Force, send)
+	if atDot != "1" {
+		t.Errorf("dot record at the dot = %q, want \"1\"", atDot)
+	}
+	if got.State != StateWaiting || read() != "0" {
+		t.Errorf("after a failure before the dot: state %s, record %q; want waiting, \"0\"", got.State, read())
+	}
+	// An empty record (as an older version left it) is "not yet".
+	if err := os.WriteFile(dot, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if dotWritten(s.path(outboxDir, e.ID)) {
+		t.Error("an empty dot record reads as written")
+	}
+}
