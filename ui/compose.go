@@ -672,15 +672,31 @@ func (p *composePane) queue(d Draft) {
 	p.activity.Start()
 	p.send.Disable()
 	saver := p.saver
-	st, hold := p.w.d.Store, p.w.undoDelay()
+	w, st, hold := p.w, p.w.d.Store, p.w.undoDelay()
+	// With no undo delay the message goes at once, over a session opened
+	// while it is frozen: a send outside Run, which quitting waits for.
+	now := hold == 0 && !w.quitting
+	if now {
+		w.sends.Add(1)
+	}
 	go func() {
+		if now {
+			defer w.sends.Done()
+		}
 		// Nothing the autosaver still has may land after the draft left.
 		saver.Stop()
 		var (
 			e    store.Entry
 			next *store.Handle
+			conn Connection
 		)
 		prepared, err := mailer.Prepare(a, d.Message())
+		if err == nil && now {
+			// Nothing of the message goes on the wire before it is
+			// frozen: the session connects and logs in meanwhile.
+			conn = w.connect(prepared)
+			defer conn.Close()
+		}
 		if err == nil {
 			e, err = st.Queue(saver.h, d, prepared, hold)
 		}
@@ -694,15 +710,22 @@ func (p *composePane) queue(d Draft) {
 				err = nil
 			}
 		}
-		p.w.do(func() {
-			p.queued(d, saver, e, next, err)
-			p.w.note(eventQueued)
+		sendNow := err == nil && conn != nil
+		w.do(func() {
+			p.queued(d, saver, e, next, err, sendNow)
+			w.note(eventQueued)
 		})
+		if sendNow {
+			// Were Run or another process to take it first, it goes over
+			// a session of its own, and this one is closed unused.
+			w.runner.SendOver(w.sendCtx, e.ID, w.sendOver(conn))
+		}
 	}()
 }
 
-// queued shows the outcome of queue.
-func (p *composePane) queued(d Draft, saver *autosaver, e store.Entry, next *store.Handle, err error) {
+// queued shows the outcome of queue; sendNow says that queue sends the
+// message itself, so the runner need not be woken for it.
+func (p *composePane) queued(d Draft, saver *autosaver, e store.Entry, next *store.Handle, err error, sendNow bool) {
 	p.busy = false
 	p.activity.Stop()
 	p.activity.Hide()
@@ -726,7 +749,9 @@ func (p *composePane) queued(d Draft, saver *autosaver, e store.Entry, next *sto
 	}
 	p.w.setTitle(p.subject.Text)
 	p.tracker.track(e)
-	p.w.runner.Wake()
+	if !sendNow {
+		p.w.runner.Wake()
+	}
 	p.w.outboxChanged()
 	p.focus()
 }

@@ -522,7 +522,7 @@ func TestCompose_QuitDuringUploadGoesAtNextStart(t *testing.T) {
 	h.until("the send under way", func() bool { s, _ := h.w.pending(); return s > 0 })
 	h.w.closeRequested()
 	test.Tap(findButton(t, h.w.win, "Quit, it goes at the next start"))
-	<-h.w.runDone
+	<-h.w.sendingStopped()
 	st, _ := store.Open(data)
 	ob, _ := st.Outbox()
 	if len(ob) != 1 || ob[0].State != store.StateWaiting {
@@ -747,4 +747,72 @@ func TestCompose_TwoWindowsOnOneStore(t *testing.T) {
 	h1.close()
 	test.Tap(h2.w.drafts.open)
 	h2.until("the draft opened", func() bool { return h2.w.compose.draft().Subject == "From window one" })
+}
+
+// With no undo delay the message goes over a session opened while it was
+// being frozen, with the account and password of that moment, and that
+// session is closed once used; with an undo delay nothing connects ahead.
+func TestCompose_NoUndoDelaySendsOverTheSessionOpenedAhead(t *testing.T) {
+	h := newHarness(t, setup{account: icloudAccount(), password: testPassword})
+	h.typeDraft(Draft{To: "ann@example.com", Subject: "At once", Body: "x"})
+	h.sendAndWait()
+	conns := h.mailer.Connections()
+	if len(conns) != 1 {
+		t.Fatalf("%d sessions opened ahead, want 1", len(conns))
+	}
+	h.until("the session closed", func() bool { _, closed := conns[0].state(); return closed })
+	if sent, _ := conns[0].state(); !sent {
+		t.Error("the message did not go over the session opened ahead")
+	}
+	sends := h.mailer.Sends()
+	if len(sends) != 1 || sends[0].subject(t) != "At once" || sends[0].Password != testPassword || sends[0].Account.Username != icloudAccount().Username {
+		t.Fatalf("sends %+v", sends)
+	}
+	if !strings.HasPrefix(h.w.compose.tracker.line.Text, "Sent “At once”") {
+		t.Errorf("tracker %q", h.w.compose.tracker.line.Text)
+	}
+	if sent, _ := h.st.Sent(); len(sent) != 1 {
+		t.Errorf("Sent %+v", sent)
+	}
+
+	delayed := newHarness(t, setup{account: icloudAccount(), password: testPassword, undo: 5 * time.Second})
+	delayed.typeDraft(Draft{To: "ann@example.com", Subject: "Later", Body: "x"})
+	delayed.shortcut(ctrlEnter)
+	delayed.wait(eventQueued)
+	if n := len(delayed.mailer.Connections()); n != 0 {
+		t.Errorf("%d sessions opened ahead of a message in its undo delay", n)
+	}
+}
+
+// A message whose freezing fails is not sent, and the session opened for
+// it is closed unused.
+func TestCompose_FreezeFailsClosesTheSessionUnused(t *testing.T) {
+	att := filepath.Join(t.TempDir(), "gone.txt")
+	if err := os.WriteFile(att, []byte("soon gone"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The attachment changes after the message was prepared, while the
+	// session connects: freezing it fails.
+	m := &fakeMailer{connectHook: func() { os.WriteFile(att, []byte("changed meanwhile"), 0o600) }}
+	h := newHarness(t, setup{account: icloudAccount(), password: testPassword, mailer: m})
+	p := h.w.compose
+	p.addAttachments([]string{att})
+	h.wait(eventAttachments)
+	h.typeDraft(Draft{To: "ann@example.com", Subject: "With a file", Body: "see attached"})
+	h.shortcut(ctrlEnter)
+	h.wait(eventQueued)
+	conns := h.mailer.Connections()
+	if len(conns) != 1 {
+		t.Fatalf("%d sessions opened ahead, want 1", len(conns))
+	}
+	h.until("the session closed", func() bool { _, closed := conns[0].state(); return closed })
+	if sent, _ := conns[0].state(); sent || len(h.mailer.Sends()) != 0 {
+		t.Errorf("a message that was not frozen was sent (%d sends)", len(h.mailer.Sends()))
+	}
+	if !p.failure.box.Visible() || p.draft().Subject != "With a file" {
+		t.Errorf("failure shown %v, pane holds %q; want the failure and the message kept", p.failure.box.Visible(), p.draft().Subject)
+	}
+	if ob, _ := h.st.Outbox(); len(ob) != 0 {
+		t.Errorf("outbox %+v", ob)
+	}
 }

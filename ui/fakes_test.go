@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -64,6 +65,10 @@ type fakeMailer struct {
 	checkErrs []error
 	sendHook  func(ctx context.Context, progress func(mailer.StageResult)) error
 	checkHook func(ctx context.Context, progress func(mailer.StageResult)) error
+	conns     []*fakeConnection
+	// connectHook, if set, runs in Connect: between the message's
+	// preparing and its freezing.
+	connectHook func()
 }
 
 func (f *fakeMailer) Send(ctx context.Context, a mailer.Account, pwf mailer.PasswordFunc, out *mailer.Outgoing, progress func(mailer.StageResult)) (*mailer.Result, error) {
@@ -99,6 +104,67 @@ func (f *fakeMailer) Send(ctx context.Context, a mailer.Account, pwf mailer.Pass
 	}
 	progress(mailer.StageResult{Stage: mailer.StageLogin, OK: true})
 	return &mailer.Result{MessageID: out.MessageID, Recipients: out.Recipients, Reply: "250 2.0.0 Ok: queued"}, nil
+}
+
+// Connect records a connection opened ahead; its Send is the fake's Send
+// with what Connect was given, once.
+func (f *fakeMailer) Connect(ctx context.Context, a mailer.Account, pwf mailer.PasswordFunc, size int64, recipients int, progress func(mailer.StageResult)) Connection {
+	c := &fakeConnection{f: f, ctx: ctx, a: a, pwf: pwf, progress: progress}
+	f.mu.Lock()
+	f.conns = append(f.conns, c)
+	hook := f.connectHook
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return c
+}
+
+// Connections are the connections opened ahead so far.
+func (f *fakeMailer) Connections() []*fakeConnection {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*fakeConnection(nil), f.conns...)
+}
+
+type fakeConnection struct {
+	f        *fakeMailer
+	ctx      context.Context
+	a        mailer.Account
+	pwf      mailer.PasswordFunc
+	progress func(mailer.StageResult)
+
+	mu                 sync.Mutex
+	used, sent, closed bool
+}
+
+func (c *fakeConnection) Send(ctx context.Context, out *mailer.Outgoing) (*mailer.Result, error) {
+	c.mu.Lock()
+	used := c.used
+	c.used, c.sent = true, !used
+	c.mu.Unlock()
+	if used {
+		return nil, errors.New("fake: a connection sends one message")
+	}
+	// Connect's context ends the session too, as the real one's does.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(c.ctx, func() { cancel(context.Cause(c.ctx)) })
+	defer stop()
+	return c.f.Send(ctx, c.a, c.pwf, out, c.progress)
+}
+
+func (c *fakeConnection) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.used, c.closed = true, true
+}
+
+// state reports whether the connection sent a message and was closed.
+func (c *fakeConnection) state() (sent, closed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sent, c.closed
 }
 
 func (f *fakeMailer) Check(ctx context.Context, a mailer.Account, pwf mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error) {

@@ -28,7 +28,17 @@ const AppID = "io.github.postcard-mail.postcard"
 // Run); tests hand in fakes.
 type Mailer interface {
 	Send(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, out *mailer.Outgoing, progress func(mailer.StageResult)) (*mailer.Result, error)
+	// Connect opens the session for a message of size bytes to
+	// recipients recipients ahead of it, as mailer.Client.Connect does.
+	Connect(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, size int64, recipients int, progress func(mailer.StageResult)) Connection
 	Check(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, progress func(mailer.StageResult)) ([]mailer.StageResult, error)
+}
+
+// Connection is a session opened ahead of its message, which Send sends
+// once; Close ends it, used or not (see mailer.Connection).
+type Connection interface {
+	Send(ctx context.Context, out *mailer.Outgoing) (*mailer.Result, error)
+	Close()
 }
 
 // SentFolder files the copy of each message sent in the Sent folder over
@@ -175,6 +185,12 @@ func (m mailerAdapter) Send(ctx context.Context, a mailer.Account, pw mailer.Pas
 	c := m.client
 	c.OnStage = progress
 	return c.Send(ctx, a, pw, out)
+}
+
+func (m mailerAdapter) Connect(ctx context.Context, a mailer.Account, pw mailer.PasswordFunc, size int64, recipients int, progress func(mailer.StageResult)) Connection {
+	c := m.client
+	c.OnStage = progress
+	return c.Connect(ctx, a, pw, size, recipients)
 }
 
 // imapAdapter is the real SentFolder.

@@ -96,6 +96,13 @@ type window struct {
 	refreshing, refreshAgain, quitting, gone bool
 	quitWhenDone                             bool
 	inFront                                  atomic.Bool // the window is in the foreground
+	// sendCtx is the context of the sends made outside the runner's Run
+	// ("Send now", a message sent over the session opened while it was
+	// frozen): quitting cancels it, as it does Run's, and waits for sends.
+	sendCtx  context.Context
+	sendStop context.CancelCauseFunc
+	sends    sync.WaitGroup
+
 	// index is what address suggestions come from; contacts says how the
 	// contacts stand.
 	index    atomic.Pointer[contacts.Index]
@@ -260,6 +267,7 @@ func (w *window) openLastDraft() {
 // newRunner makes the Outbox's runner, which start runs: a Send pressed
 // before then wakes it, and it sends once it runs.
 func (w *window) newRunner() {
+	w.sendCtx, w.sendStop = context.WithCancelCause(context.Background())
 	w.runner = &store.Runner{
 		Store:     w.d.Store,
 		Send:      w.sendOutgoing,
@@ -337,6 +345,53 @@ func (w *window) sendOutgoing(ctx context.Context, out *mailer.Outgoing) (*maile
 	return w.d.Mailer.Send(ctx, a, pw, out, func(r mailer.StageResult) {
 		w.do(func() { w.progress(id, a, r) })
 	})
+}
+
+// connect opens the session for the prepared message p ahead of it, with
+// the account and password as they are now, the time of sending: the
+// message is sent over it once frozen (see composePane.queue), so that
+// connecting and logging in need not wait for the disk. Safe on any
+// goroutine.
+func (w *window) connect(p *mailer.Prepared) Connection {
+	a, pw := w.acct.sendWith()
+	id := p.MessageID
+	return w.d.Mailer.Connect(w.sendCtx, a, pw, p.Size, len(p.Recipients), func(r mailer.StageResult) {
+		w.do(func() { w.progress(id, a, r) })
+	})
+}
+
+// sendOver is the Outbox's SendFunc for a message going over conn, its
+// progress shown by the tracker as for sendOutgoing.
+func (w *window) sendOver(conn Connection) store.SendFunc {
+	return func(ctx context.Context, out *mailer.Outgoing) (*mailer.Result, error) {
+		id := out.MessageID
+		w.do(func() { w.sendingStarted(id) })
+		return conn.Send(ctx, out)
+	}
+}
+
+// goSend runs f, a send outside the runner's Run, with the context that
+// quitting cancels (cause store.ErrQuit), and counts it among the sends
+// quitting waits for. It runs on the UI goroutine.
+func (w *window) goSend(f func(ctx context.Context)) {
+	if w.quitting {
+		return
+	}
+	w.sends.Add(1)
+	go func() {
+		defer w.sends.Done()
+		f(w.sendCtx)
+	}()
+}
+
+// sendsDone is closed once the sends made outside Run have ended.
+func (w *window) sendsDone() <-chan struct{} {
+	c := make(chan struct{})
+	go func() {
+		w.sends.Wait()
+		close(c)
+	}()
+	return c
 }
 
 // sendingStarted marks the message with Message-ID id as being sent.
@@ -515,7 +570,7 @@ func (w *window) editEntry(id string) { w.undoSend(id) }
 // sendNow sends the Outbox message id at once, whatever its schedule.
 func (w *window) sendNow(id string) {
 	r := w.runner
-	go r.SendNow(context.Background(), id)
+	w.goSend(func(ctx context.Context) { r.SendNow(ctx, id) })
 }
 
 // sendAgain sends an unconfirmed message again, after saying that it may
@@ -765,27 +820,22 @@ func (w *window) quit() {
 	}
 	w.quitting = true
 	w.rememberSize()
-	if w.runStop != nil {
-		w.runStop(store.ErrQuit)
-	}
+	w.stopSending()
 	saver := w.compose.saver
 	if saver != nil {
 		saver.Changed(w.compose.draft())
 	}
-	done := w.runDone
-	if w.runStop == nil { // quit before start: nothing runs
-		done = nil
-	}
+	stopped := w.sendingStopped()
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if saver != nil {
 			saver.Close()
 		}
-		if done != nil {
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-			}
+		// A send stops at once when cancelled (it closes its
+		// connection); bounded all the same.
+		select {
+		case <-stopped:
+		case <-time.After(10 * time.Second):
 		}
 	})
 	go func() {
@@ -796,6 +846,37 @@ func (w *window) quit() {
 			}
 		})
 	}()
+}
+
+// stopSending stops the Outbox's sends: Run, and those made outside it. A
+// message being sent goes back to waiting unless it may have been
+// delivered.
+func (w *window) stopSending() {
+	if w.runStop != nil {
+		w.runStop(store.ErrQuit)
+	}
+	if w.sendStop != nil {
+		w.sendStop(store.ErrQuit)
+	}
+}
+
+// sendingStopped is closed once Run (if it was started) and the sends
+// made outside it have ended.
+func (w *window) sendingStopped() <-chan struct{} {
+	run := w.runDone
+	if w.runStop == nil { // quit before start: Run never ran
+		run = nil
+	}
+	sends := w.sendsDone()
+	c := make(chan struct{})
+	go func() {
+		if run != nil {
+			<-run
+		}
+		<-sends
+		close(c)
+	}()
+	return c
 }
 
 func (w *window) rememberSize() {
@@ -813,20 +894,14 @@ func (w *window) closed() {
 	if !w.quitting {
 		w.quitting = true
 		w.rememberSize()
-		if w.runStop != nil {
-			w.runStop(store.ErrQuit)
-		}
+		w.stopSending()
 		if s := w.compose.saver; s != nil {
 			s.Changed(w.compose.draft())
 			s.Close()
 		}
-		// A send stops at once when cancelled (it closes its
-		// connection); bounded all the same.
-		if w.runStop != nil {
-			select {
-			case <-w.runDone:
-			case <-time.After(10 * time.Second):
-			}
+		select {
+		case <-w.sendingStopped():
+		case <-time.After(10 * time.Second):
 		}
 	}
 	if w.settings.stop != nil {
