@@ -180,7 +180,7 @@ func (c *command) send(ctx context.Context, args []string) int {
 		return out.fail(err)
 	}
 	if opts.queue {
-		return c.sendQueued(ctx, out, st, opts, m, p)
+		return c.sendQueued(ctx, out, st, opts, a, m, p)
 	}
 	client := c.client
 	send := func(ctx context.Context, o *mailer.Outgoing) (*mailer.Result, error) {
@@ -260,7 +260,12 @@ func (c *command) copier(st *store.Store) *store.Copier {
 
 // sendQueued hands the message to the Outbox and tries it at once: exit 0
 // when it was sent or waits for the network, the failure's code otherwise.
-func (c *command) sendQueued(ctx context.Context, out output, st *store.Store, opts sendOptions, m mailer.Message, p *mailer.Prepared) int {
+// The session connects and logs in, with the saved account a, while the
+// message is frozen; nothing of the message goes out before.
+func (c *command) sendQueued(ctx context.Context, out output, st *store.Store, opts sendOptions, a mailer.Account, m mailer.Message, p *mailer.Prepared) int {
+	client := c.client
+	conn := client.Connect(ctx, a, c.storedPassword(a), p.Size, len(p.Recipients))
+	defer conn.Close()
 	h, err := st.NewDraft()
 	if err != nil {
 		return out.fail(err)
@@ -273,8 +278,16 @@ func (c *command) sendQueued(ctx context.Context, out output, st *store.Store, o
 		return out.fail(err)
 	}
 	r := c.runner(st)
-	a := r.SendNow(ctx, e.ID)
-	return c.reportAttempt(ctx, out, st, opts.noSentCopy, a, p.Warnings)
+	at, ok := r.SendOver(ctx, e.ID, func(ctx context.Context, o *mailer.Outgoing) (*mailer.Result, error) {
+		return conn.Send(ctx, o)
+	})
+	if !ok {
+		// Another process took it first (postcard outbox send, a window),
+		// and sends it over a session of its own.
+		e, _ := st.Entry(e.ID)
+		at = store.Attempt{Entry: e, Err: store.ErrBusy}
+	}
+	return c.reportAttempt(ctx, out, st, opts.noSentCopy, at, p.Warnings)
 }
 
 // reportAttempt prints how an Outbox message's attempt went.
