@@ -45,10 +45,33 @@ const (
 	shotUndo      = "window-undo.png"       // just after Ctrl+Enter: the undo bar
 	shotAfterSend = "window-after-send.png" // after the server has it
 	shotFailure   = "window-failure.png"    // the window when the test failed
+	// With no undo delay.
+	shotNoUndoAfterSend = "window-no-undo-after-send.png"
+	shotNoUndoFailure   = "window-no-undo-failure.png"
 )
 
-func TestWindow_KeyboardSend(t *testing.T) {
+// The whole window as a user drives it from the keyboard, with the
+// default undo delay: the message waits out the undo bar in the Outbox.
+func TestWindow_KeyboardSend(t *testing.T) { keyboardSend(t, false) }
+
+// With no undo delay the window opens the session while it freezes the
+// message, and sends it over that session, to the same server, once.
+func TestWindow_KeyboardSendNoUndoDelay(t *testing.T) { keyboardSend(t, true) }
+
+func keyboardSend(t *testing.T, noUndo bool) {
 	env := newE2E(t)
+	failureShot := shotFailure
+	if noUndo {
+		failureShot = shotNoUndoFailure
+		// Settings → Undo send → "Off", as Fyne keeps it.
+		prefs := filepath.Join(env.configDir(), "fyne", ui.AppID, "preferences.json")
+		if err := os.MkdirAll(filepath.Dir(prefs), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(prefs, []byte(`{"send.undo_seconds":0}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tool := range []string{"Xvfb", "xdotool", "import"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("the window test needs %s: install xvfb, xdotool and imagemagick (make deps does)", tool)
@@ -74,6 +97,7 @@ func TestWindow_KeyboardSend(t *testing.T) {
 		t.Fatal("the test message would make the window ask before sending")
 	}
 
+	sessions, logins := srv.Sessions(), len(srv.AuthAttempts())
 	x := startXvfb(t)
 	x.bindKeysyms(t, want.To+want.Cc+want.Bcc+want.Subject+want.Body)
 	app := x.startPostcard(t, env)
@@ -81,7 +105,7 @@ func TestWindow_KeyboardSend(t *testing.T) {
 	t.Cleanup(func() {
 		// Runs before the window is stopped (cleanups run last first).
 		if t.Failed() {
-			x.screenshot(t, win, filepath.Join(shots, shotFailure), false)
+			x.screenshot(t, win, filepath.Join(shots, failureShot), false)
 		}
 	})
 	x.must(t, x.Focus(win))
@@ -110,19 +134,24 @@ func TestWindow_KeyboardSend(t *testing.T) {
 	}
 	// Tab went To → Cc → Bcc → Subject → Body if each text is in its field.
 	app.waitDraft(t, "typing every field", want.Equal, want)
-	x.screenshot(t, win, filepath.Join(shots, shotCompose), true)
+	if !noUndo {
+		x.screenshot(t, win, filepath.Join(shots, shotCompose), true)
+	}
 
 	// Ctrl+Enter freezes the message into the Outbox (the draft leaves
 	// Drafts in the same step) and the pane shows the undo bar for the
-	// default 5 s before the Outbox sends it.
+	// default 5 s before the Outbox sends it; with no undo delay it goes
+	// at once.
 	x.key(t, "ctrl+Return")
 	app.waitNoDraft(t)
-	x.screenshot(t, win, filepath.Join(shots, shotUndo), true)
+	if !noUndo {
+		x.screenshot(t, win, filepath.Join(shots, shotUndo), true)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	msgs, err := srv.WaitMessages(ctx, 1)
 	if err != nil {
-		t.Fatalf("after Ctrl+Enter: %v (%s shows whether the window asked something or shows a failure)", err, shotFailure)
+		t.Fatalf("after Ctrl+Enter: %v (%s shows whether the window asked something or shows a failure)", err, failureShot)
 	}
 	checkSent(t, msgs[0], env.user, want)
 
@@ -135,9 +164,18 @@ func TestWindow_KeyboardSend(t *testing.T) {
 		t.Fatalf("the message sent is not in Sent: %v", err)
 	}
 	// The confirmation lands on the UI goroutine a frame later.
-	x.settledScreenshot(t, win, filepath.Join(shots, shotAfterSend))
+	afterSend := shotAfterSend
+	if noUndo {
+		afterSend = shotNoUndoAfterSend
+	}
+	x.settledScreenshot(t, win, filepath.Join(shots, afterSend))
 	if n := len(srv.Messages()); n != 1 {
 		t.Errorf("the server got %d messages, want 1", n)
+	}
+	// One session, one login (besides postcard login's): with no undo
+	// delay the one opened while the message was frozen.
+	if n, at := srv.Sessions()-sessions, len(srv.AuthAttempts())-logins; n != 1 || at != 1 {
+		t.Errorf("the window opened %d sessions and logged in %d times, want 1 of each", n, at)
 	}
 }
 
@@ -213,7 +251,7 @@ func shotsDir(t *testing.T) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{shotCompose, shotAfterSend, shotFailure} {
+	for _, name := range []string{shotCompose, shotAfterSend, shotFailure, shotNoUndoAfterSend, shotNoUndoFailure} {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}
