@@ -76,7 +76,9 @@ func (cn *Connection) Send(ctx context.Context, out *Outgoing) (*Result, error) 
 	}
 	if cn.cancel != nil {
 		// The caller's cancel, and its cause, reach the session whatever
-		// it is doing: opening, or sending.
+		// it is doing: opening, or sending. Once the send is over, the
+		// session's context is let go of.
+		defer cn.cancel(errConnectionClosed)
 		stop := context.AfterFunc(ctx, func() { cn.cancel(context.Cause(ctx)) })
 		defer stop()
 	}
@@ -84,8 +86,32 @@ func (cn *Connection) Send(ctx context.Context, out *Outgoing) (*Result, error) 
 	if cn.err != nil {
 		return nil, cn.err
 	}
-	defer cn.s.close()
-	return cn.s.send(out)
+	if ctx.Err() != nil {
+		// Ended while the session opened: cancelled now, not by the
+		// AfterFunc's goroutine, so that no command goes out.
+		cn.cancel(context.Cause(ctx))
+	}
+	res, err := cn.s.send(out)
+	cn.s.close()
+	if err != nil && lostBeforeSender(err) && ctx.Err() == nil {
+		// The session opened ahead was gone before the server took the
+		// sender (a server that drops idle sessions, a restart): nothing
+		// of the message went out, so it goes over a session of its own,
+		// once, as it would have without connecting ahead.
+		return cn.c.Send(ctx, cn.a, cn.pw, out)
+	}
+	return res, err
+}
+
+// lostBeforeSender reports whether err is the session lost at MAIL FROM,
+// the first command of a send: the connection closed or reset, or the
+// server's 421 (closing the session).
+func lostBeforeSender(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || e.Stage != StageSender {
+		return false
+	}
+	return e.Kind == KindConnectionLost || (e.Reply != nil && e.Reply.Code == 421)
 }
 
 // Close ends the session if Send did not use it: an open one says goodbye
@@ -104,6 +130,9 @@ func (cn *Connection) Close() {
 // end stops a session that was not used and waits for it to stop, which
 // cancelling makes quick: the connection is closed under whatever waits.
 func (cn *Connection) end() {
+	if cn.cancel == nil {
+		return // it never opened: the account was not valid
+	}
 	select {
 	case <-cn.done:
 	default:
@@ -114,4 +143,5 @@ func (cn *Connection) end() {
 		cn.s.quit()
 		cn.s.close()
 	}
+	cn.cancel(errConnectionClosed)
 }

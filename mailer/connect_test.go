@@ -3,6 +3,9 @@ package mailer_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -209,4 +212,159 @@ func TestConnect_LargerMessageGetsItsOwnSession(t *testing.T) {
 	if n := s.Sessions(); n != 2 {
 		t.Errorf("%d sessions, want 2: the one opened ahead, ended, and the message's own", n)
 	}
+}
+
+// A session opened ahead that was lost before the server took the sender
+// (dropped while idle, or closed with 421) is replaced by a session of its
+// own, once: nothing of the message had gone out.
+func TestConnect_LostWhileIdleGoesOverANewSession(t *testing.T) {
+	t.Run("dropped", func(t *testing.T) {
+		s := startServer(t, smtptest.Config{})
+		px := startCutter(t, s.Addr())
+		a := accountFor(px, mailer.StartTLS)
+		cn, out, loggedIn := connectAhead(t, fastClient(), a, mailer.Password(testPass), simpleMessage())
+		waitFor(t, loggedIn, "logged in")
+		px.cut() // the server, or a router, dropped the idle session
+		if _, err := cn.Send(context.Background(), out); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		if n, m := s.Sessions(), len(s.Messages()); n != 2 || m != 1 {
+			t.Errorf("%d sessions and %d messages, want 2 and 1", n, m)
+		}
+	})
+	t.Run("421", func(t *testing.T) {
+		var mails atomic.Int32
+		s := startServer(t, smtptest.Config{OnMail: func(string) *smtp.SMTPError {
+			if mails.Add(1) == 1 {
+				return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Idle too long, closing"}
+			}
+			return nil
+		}})
+		cn, out, _ := connectAhead(t, fastClient(), accountFor(s, mailer.StartTLS), mailer.Password(testPass), simpleMessage())
+		if _, err := cn.Send(context.Background(), out); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		if n, m := s.Sessions(), len(s.Messages()); n != 2 || m != 1 {
+			t.Errorf("%d sessions and %d messages, want 2 and 1", n, m)
+		}
+	})
+	t.Run("refused sender is not retried", func(t *testing.T) {
+		s := startServer(t, smtptest.Config{OnMail: func(string) *smtp.SMTPError {
+			return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Sender address rejected"}
+		}})
+		cn, out, _ := connectAhead(t, fastClient(), accountFor(s, mailer.StartTLS), mailer.Password(testPass), simpleMessage())
+		_, err := cn.Send(context.Background(), out)
+		assertKind(t, err, mailer.KindSenderRejected, mailer.StageSender)
+		if n := s.Sessions(); n != 1 {
+			t.Errorf("%d sessions, want 1", n)
+		}
+	})
+}
+
+// A Send whose context ended while the session opened sends no command:
+// it is cancelled at the sender, every time.
+func TestConnect_SendAlreadyCancelledSendsNothing(t *testing.T) {
+	var mails atomic.Int32
+	s := startServer(t, smtptest.Config{OnMail: func(string) *smtp.SMTPError { mails.Add(1); return nil }})
+	a := accountFor(s, mailer.StartTLS)
+	for i := 0; i < 20; i++ {
+		cn, out, loggedIn := connectAhead(t, fastClient(), a, mailer.Password(testPass), simpleMessage())
+		waitFor(t, loggedIn, "logged in")
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := cn.Send(ctx, out)
+		if assertKind(t, err, mailer.KindCancelled, mailer.StageSender) == nil {
+			return
+		}
+	}
+	if n, m := mails.Load(), len(s.Messages()); n != 0 || m != 0 {
+		t.Errorf("%d MAIL FROM and %d messages after sends already cancelled", n, m)
+	}
+}
+
+// Connections let go of their context once done, sent or not: none stays
+// tied to Connect's context, which in the window lives as long as it.
+func TestConnect_LetsGoOfItsContext(t *testing.T) {
+	s := startServer(t, smtptest.Config{})
+	a := accountFor(s, mailer.StartTLS)
+	// A context of a type of its own: each context still tied to it holds
+	// a goroutine, which the count shows.
+	parent := &ownContext{Context: context.Background(), done: make(chan struct{})}
+	defer close(parent.done)
+	before := runtime.NumGoroutine()
+	for i := 0; i < 3; i++ {
+		cn, out, _ := connectAhead(t, fastClient(), a, mailer.Password(testPass), simpleMessage())
+		cn.Close()
+		p, _ := mailer.Prepare(a, simpleMessage())
+		cn = fastClient().Connect(parent, a, mailer.Password(testPass), p.Size, len(p.Recipients))
+		if _, err := cn.Send(context.Background(), out); err != nil {
+			t.Fatal(err)
+		}
+		cn = fastClient().Connect(parent, a, mailer.Password("wrong"), p.Size, len(p.Recipients))
+		if _, err := cn.Send(context.Background(), out); mailer.KindOf(err) != mailer.KindAuth {
+			t.Fatalf("wrong password: %v", err)
+		}
+		cn = fastClient().Connect(parent, a, mailer.Password(testPass), p.Size, len(p.Recipients))
+		cn.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after the connections, %d before", n, before)
+	}
+}
+
+type ownContext struct {
+	context.Context
+	done chan struct{}
+}
+
+func (c *ownContext) Done() <-chan struct{} { return c.done }
+
+// cutter is a TCP relay whose connections can all be cut at once.
+type cutter struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func startCutter(t *testing.T, addr string) *cutter {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cutter{ln: ln}
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", addr)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			c.mu.Lock()
+			c.conns = append(c.conns, in, out)
+			c.mu.Unlock()
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); c.cut() })
+	return c
+}
+
+func (c *cutter) Port() int { return c.ln.Addr().(*net.TCPAddr).Port }
+
+func (c *cutter) cut() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+	c.conns = nil
 }

@@ -429,6 +429,10 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 	rt := s.c.replyTimeout()
 
 	s.begin(StageSender)
+	if err := s.ctx.Err(); err != nil {
+		// Ended between the login and now (a session opened ahead).
+		return nil, s.fail(err)
+	}
 	mail := "MAIL FROM:<" + EnvelopeAddress(p.From) + ">"
 	if ok, _ := sc.extension("8BITMIME"); ok {
 		mail += " BODY=8BITMIME"
