@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -814,5 +815,50 @@ func TestCompose_FreezeFailsClosesTheSessionUnused(t *testing.T) {
 	}
 	if ob, _ := h.st.Outbox(); len(ob) != 0 {
 		t.Errorf("outbox %+v", ob)
+	}
+}
+
+// Two messages on their way at once (no undo delay: each goes as soon as it
+// is frozen): the end of one leaves the other counted as being sent, so
+// closing the window still asks.
+func TestCompose_TwoSendsAtOnceBothCount(t *testing.T) {
+	data := t.TempDir()
+	var calls atomic.Int32
+	release := make(chan struct{})
+	m := &fakeMailer{sendHook: func(ctx context.Context, _ func(mailer.StageResult)) error {
+		if calls.Add(1) == 1 {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return &mailer.Error{Kind: mailer.KindCancelled, Stage: mailer.StageData, Detail: "cancelled", Err: ctx.Err()}
+			}
+		}
+		return nil
+	}}
+	defer close(release)
+	h := newHarness(t, setup{account: icloudAccount(), password: testPassword, mailer: m, data: data})
+	h.typeDraft(Draft{To: "ann@example.com", Subject: "First, big", Body: "x"})
+	h.shortcut(ctrlEnter)
+	h.wait(eventQueued)
+	h.until("the first send under way", func() bool { s, _ := h.w.pending(); return s == 1 })
+	h.typeDraft(Draft{To: "bob@example.com", Subject: "Second, small", Body: "y"})
+	h.shortcut(ctrlEnter)
+	h.wait(eventQueued)
+	h.wait(eventAttempt)
+	if sent, _ := h.st.Sent(); len(sent) != 1 || sent[0].Subject != "Second, small" {
+		t.Fatalf("Sent %+v, want the second message", sent)
+	}
+	if s, _ := h.w.pending(); s != 1 {
+		t.Fatalf("%d messages counted on their way while the first is still being sent, want 1", s)
+	}
+	if ob, _ := h.st.Outbox(); len(ob) != 1 || !h.w.outbox.sending[ob[0].MessageID] {
+		t.Errorf("the Outbox list does not show the first message as being sent (outbox %+v)", ob)
+	}
+	h.w.closeRequested()
+	test.Tap(findButton(t, h.w.win, "Quit, it goes at the next start"))
+	<-h.w.sendingStopped()
+	st, _ := store.Open(data)
+	if ob, _ := st.Outbox(); len(ob) != 1 || ob[0].Subject != "First, big" || ob[0].State != store.StateWaiting {
+		t.Fatalf("outbox after quitting: %+v", ob)
 	}
 }

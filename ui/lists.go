@@ -70,8 +70,8 @@ type outboxPane struct {
 	status  *widget.Label
 	view    *entryView
 	entries []store.Entry
-	sel     string // the selected message's id
-	sending string // the Message-ID being sent
+	sel     string          // the selected message's id
+	sending map[string]bool // the Message-IDs this window is sending
 	content fyne.CanvasObject
 }
 
@@ -83,7 +83,7 @@ func newOutboxPane(w *window) *outboxPane {
 		r.title.SetText(orNoSubject(e.Subject))
 		r.info.SetText("To " + strings.Join(e.Recipients, ", ") + " · " + p.stateText(e))
 		switch {
-		case e.MessageID == p.sending || e.State == store.StateSending:
+		case p.sending[e.MessageID] || e.State == store.StateSending:
 			r.icon.SetResource(theme.UploadIcon())
 		case e.State == store.StateWaiting:
 			r.icon.SetResource(theme.HistoryIcon())
@@ -115,7 +115,7 @@ func newOutboxPane(w *window) *outboxPane {
 
 func (p *outboxPane) stateText(e store.Entry) string {
 	switch {
-	case e.MessageID == p.sending || e.State == store.StateSending:
+	case p.sending[e.MessageID] || e.State == store.StateSending:
 		return "sending…"
 	case e.State == store.StateWaiting && e.Last == nil:
 		at := e.NextTry
@@ -141,8 +141,9 @@ func (p *outboxPane) show(entries []store.Entry) {
 	p.showSelected()
 }
 
-func (p *outboxPane) sendingStarted(id string) {
-	p.sending = id
+// sendingChanged shows which messages this window is sending now.
+func (p *outboxPane) sendingChanged(ids map[string]bool) {
+	p.sending = ids
 	p.list.Refresh()
 }
 
@@ -150,7 +151,7 @@ func (p *outboxPane) sendingStarted(id string) {
 func (p *outboxPane) showSelected() {
 	for _, e := range p.entries {
 		if e.ID == p.sel {
-			if e.State == store.StateSending || e.MessageID == p.sending {
+			if e.State == store.StateSending || p.sending[e.MessageID] {
 				p.view.box.Hide()
 				return
 			}

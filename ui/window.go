@@ -91,8 +91,8 @@ type window struct {
 	runner                                   *store.Runner
 	runStop                                  context.CancelCauseFunc
 	runDone                                  chan struct{}
-	entries                                  []store.Entry // the Outbox as last listed
-	sendingID                                atomic.Value  // Message-ID being sent by this window's runner
+	entries                                  []store.Entry   // the Outbox as last listed
+	sending                                  map[string]bool // Message-IDs being sent by this window
 	refreshing, refreshAgain, quitting, gone bool
 	quitWhenDone                             bool
 	inFront                                  atomic.Bool // the window is in the foreground
@@ -396,12 +396,15 @@ func (w *window) sendsDone() <-chan struct{} {
 
 // sendingStarted marks the message with Message-ID id as being sent.
 func (w *window) sendingStarted(id string) {
-	w.sendingID.Store(id)
+	if w.sending == nil {
+		w.sending = map[string]bool{}
+	}
+	w.sending[id] = true
 	if t := w.compose.tracker; t.tracking && t.entry.MessageID == id {
 		t.sending = true
 		t.render()
 	}
-	w.outbox.sendingStarted(id)
+	w.outbox.sendingChanged(w.sending)
 }
 
 func (w *window) progress(id string, a mailer.Account, r mailer.StageResult) {
@@ -416,8 +419,10 @@ func (w *window) progress(id string, a mailer.Account, r mailer.StageResult) {
 
 // attempted shows how an Outbox message's attempt went.
 func (w *window) attempted(a store.Attempt) {
-	w.sendingID.Store("")
-	w.outbox.sendingStarted("")
+	// Only this message's send ended: others may still be on their way
+	// (one from Run, one sent at once, "Send now").
+	delete(w.sending, a.Entry.MessageID)
+	w.outbox.sendingChanged(w.sending)
 	if t := w.compose.tracker; t.is(a.Entry.ID) {
 		t.sending = false
 		t.entry.State, t.entry.Last, t.entry.NextTry = a.Entry.State, a.Entry.Last, a.Entry.NextTry
@@ -756,9 +761,7 @@ func (w *window) dropped(_ fyne.Position, uris []fyne.URI) {
 // pending counts the messages this window would leave on their way if it
 // closed now: being sent, or waiting out their undo delay.
 func (w *window) pending() (sending, held int) {
-	if id, _ := w.sendingID.Load().(string); id != "" {
-		sending++
-	}
+	sending = len(w.sending)
 	now := time.Now()
 	for _, e := range w.entries {
 		if e.State == store.StateWaiting && now.Before(e.HoldUntil) {
