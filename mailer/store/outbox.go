@@ -169,9 +169,7 @@ func (s *Store) Queue(h *Handle, d Draft, p *mailer.Prepared, hold time.Duration
 	e.Draft = &d
 	// The dot record exists from the start, one byte saying "not yet":
 	// recording the dot before the final dot is then that byte written
-	// over in place, and a sync of the data alone (see recordDot). It is
-	// made first and its writing started, so that the one sync below
-	// commits its place on the disk along with the message's.
+	// over in place, and a sync of its data (see recordDot).
 	if err := s.step("queue:dot"); err != nil {
 		return Entry{}, err
 	}
@@ -562,26 +560,12 @@ func clearDot(dir string) error {
 	return f.Close()
 }
 
-// writeStarted creates path with data and asks the kernel to start
-// writing it to the disk, without waiting.
-func writeStarted(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	startWriteback(f, 0, int64(len(data)))
-	return f.Close()
-}
-
 // recordDot writes, and syncs, the record that the final dot is about to
 // be written: from here on the message may be delivered. The record file
 // exists from Queue on with its one byte, so this writes that byte over in
-// place and syncs its data (fdatasync where there is one): no size or name
-// changes, so no journal commit waits on the way to the dot.
+// place and syncs its data (fdatasync where there is one): no name and no
+// size change to commit, only, the first time, the byte's place on the
+// disk if the kernel has not written it out yet.
 func (s *Store) recordDot(dir string) error {
 	err := s.step("deliver:dot")
 	if err == nil {
