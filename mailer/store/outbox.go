@@ -100,6 +100,11 @@ type Entry struct {
 	Checked *Check `json:"checked,omitempty"`
 	// Draft is the draft as it was when sent, for Undo and Edit.
 	Draft *Draft `json:"draft,omitempty"`
+	// CopyPlan is what becomes of its copy in the server's Sent folder
+	// once it is sent (CopyPending or CopyOff), recorded when a Runner's
+	// send starts: should Postcard stop between the move to Sent and the
+	// record of the copy, Recover records it from here.
+	CopyPlan CopyStatus `json:"copy_plan,omitempty"`
 }
 
 func (s *Store) readMeta(id string) (Entry, error) {
@@ -432,13 +437,15 @@ type SendFunc func(ctx context.Context, out *mailer.Outgoing) (*mailer.Result, e
 // message waiting; any other cancel (the user's Cancel) makes it need
 // attention.
 func (s *Store) Deliver(ctx context.Context, id string, mode Mode, send SendFunc) (Entry, *mailer.Result, error) {
-	return s.deliver(ctx, id, mode, send, nil)
+	return s.deliver(ctx, id, mode, send, nil, nil)
 }
 
-// deliver is Deliver. sent, if set, runs as soon as the message is in Sent,
-// before the rest of its Outbox folder is tidied away: the Runner reports
-// the attempt there, so that "Sent" shows without waiting for the disk.
-func (s *Store) deliver(ctx context.Context, id string, mode Mode, send SendFunc, sent func(Entry, *mailer.Result)) (Entry, *mailer.Result, error) {
+// deliver is Deliver. Once the message is in Sent, sent, if set, runs
+// first (the Runner reports the attempt there, so that "Sent" shows without
+// waiting for the disk), then the state of its copy is recorded as plan
+// says, if set, then the rest of its Outbox folder, which holds the plan
+// until then, is tidied away.
+func (s *Store) deliver(ctx context.Context, id string, mode Mode, send SendFunc, plan *copyPlan, sent func(Entry, *mailer.Result)) (Entry, *mailer.Result, error) {
 	h, err := s.lock(id)
 	if err != nil {
 		return Entry{}, nil, err
@@ -472,6 +479,9 @@ func (s *Store) deliver(ctx context.Context, id string, mode Mode, send SendFunc
 	}
 	e.State, e.HoldUntil, e.Checked = StateSending, time.Time{}, nil
 	e.Attempts++
+	if plan != nil {
+		e.CopyPlan = plan.status
+	}
 	// Not synced: after a power cut, "sending" without the dot record is
 	// "waiting" again, which is what the state said before.
 	if err := s.writeMeta(id, e, volatile); err != nil {
@@ -512,6 +522,13 @@ func (s *Store) deliver(ctx context.Context, id string, mode Mode, send SendFunc
 	e.State, e.Last = "", nil
 	if sent != nil {
 		sent(e, res)
+	}
+	if plan != nil {
+		if err := s.SetCopy(id, plan.copy(s.now())); err != nil {
+			// Sent all the same; the plan stays in what is left of the
+			// Outbox folder, for Recover to record.
+			return e, res, nil
+		}
 	}
 	return e, res, s.tidySent(h)
 }

@@ -238,21 +238,20 @@ func (r *Runner) deliver(parent context.Context, id string, mode Mode, send Send
 		}
 		reported = true
 	}
-	// A message sent is reported the moment it is in Sent: the tidying
-	// after it, and the state of its copy below, need not hold "Sent" up.
-	e, res, err := r.Store.deliver(ctx, id, mode, send, func(e Entry, res *mailer.Result) {
+	plan := copyPlan{status: CopyOff}
+	if r.Copy != nil {
+		plan = copyPlan{status: CopyPending, delay: r.copyDelay()}
+	}
+	// A message sent is reported the moment it is in Sent: the record of
+	// its copy and the tidying after it need not hold "Sent" up.
+	e, res, err := r.Store.deliver(ctx, id, mode, send, &plan, func(e Entry, res *mailer.Result) {
 		report(Attempt{Entry: e, Result: res})
 	})
 	if errors.Is(err, ErrNotDue) || errors.Is(err, ErrBusy) || errors.Is(err, ErrNotFound) {
 		return Attempt{}, false
 	}
 	if err == nil && res != nil {
-		c := Copy{Status: CopyOff}
-		if r.Copy != nil {
-			c = Copy{Status: CopyPending, NextTry: time.Now().Add(r.copyDelay()).UTC()}
-		}
-		_ = r.Store.SetCopy(id, c)
-		r.Wake()
+		r.Wake() // to file the copy
 	}
 	a := Attempt{Entry: e, Result: res, Err: err}
 	if !reported {

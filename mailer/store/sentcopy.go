@@ -74,6 +74,35 @@ func (s *Store) SetCopy(id string, c Copy) error {
 	return s.writeFileAtomic("copy:"+string(c.Status), s.copyPath(id), data, volatile)
 }
 
+// copyPlan is what a Runner records of a message's copy once it is sent.
+type copyPlan struct {
+	status CopyStatus    // CopyPending or CopyOff
+	delay  time.Duration // before a pending copy is first tried
+}
+
+func (p copyPlan) copy(now time.Time) Copy {
+	if p.status == CopyPending {
+		return Copy{Status: CopyPending, NextTry: now.Add(p.delay).UTC()}
+	}
+	return Copy{Status: CopyOff}
+}
+
+// recordPlannedCopy records the copy state that the meta of message id,
+// moved to Sent, planned, when a send stopped before recording it.
+func (s *Store) recordPlannedCopy(id string) error {
+	var m Entry
+	if err := readJSON(s.path(outboxDir, id, metaFile), &m); err != nil || m.CopyPlan == "" {
+		return nil
+	}
+	if _, ok := s.CopyOf(id); ok {
+		return nil
+	}
+	if _, err := s.sentItem(id); err != nil {
+		return nil // deleted, not sent
+	}
+	return s.SetCopy(id, copyPlan{status: m.CopyPlan}.copy(s.now()))
+}
+
 // CopiesDue lists the Sent messages whose copy is to be tried now, and
 // when the next one is due after them (zero if none).
 func (s *Store) CopiesDue(now time.Time) (due []string, next time.Time) {

@@ -291,7 +291,12 @@ func (s *Store) recoverOutbox(h *Handle) error {
 	dir := s.path(outboxDir, h.ID)
 	removeTemps(dir)
 	if _, err := os.Stat(filepath.Join(dir, messageFile)); errors.Is(err, fs.ErrNotExist) {
-		// Its message moved to Sent (or it was being deleted).
+		// Its message moved to Sent (or it was being deleted); a send
+		// that stopped right after the move left the state of its copy
+		// to record.
+		if err := s.recordPlannedCopy(h.ID); err != nil {
+			return err
+		}
 		h.gone = true
 		return os.RemoveAll(dir)
 	}

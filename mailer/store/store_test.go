@@ -840,3 +840,50 @@ func TestDotRecord_OneByteInPlace(t *testing.T) {
 		t.Error("an empty dot record reads as written")
 	}
 }
+
+// A send that stops between the move to Sent and the record of its copy
+// (the process killed there) leaves the plan in the Outbox folder's meta,
+// and the next start records it: the copy is filed all the same, or
+// recorded as off.
+func TestRunner_CopyStateSurvivesAStopAfterTheMove(t *testing.T) {
+	for _, withCopy := range []bool{false, true} {
+		for _, rename := range []bool{false, true} {
+			dir := t.TempDir()
+			s := openStore(t, dir)
+			e := queue(t, s, testDraft(t), 0)
+			want := CopyOff
+			r := &Runner{Store: s}
+			if withCopy {
+				want = CopyPending
+				r.Copy = func(context.Context, SentItem, io.Reader, time.Time) (mailer.CopyOutcome, error) {
+					return mailer.CopyFiled, nil
+				}
+			}
+			// The record's write, or its rename into place.
+			step := "copy:" + string(want)
+			if rename {
+				step += ":rename"
+			}
+			s.fault = func(name string) error {
+				if name == step {
+					return errCrash
+				}
+				return nil
+			}
+			if a, _ := r.SendOver(context.Background(), e.ID, newWire().send); !a.Sent() {
+				t.Fatalf("copy %v, stop at %s: %+v", withCopy, step, a)
+			}
+			if _, ok := s.CopyOf(e.ID); ok {
+				t.Fatalf("copy %v, stop at %s: the copy state was recorded before the stop", withCopy, step)
+			}
+			after := openStore(t, dir) // the next start
+			c, ok := after.CopyOf(e.ID)
+			if !ok || c.Status != want {
+				t.Errorf("copy %v, stop at %s: after the next start the copy is %+v (%v), want %s", withCopy, step, c, ok, want)
+			}
+			if _, err := os.Stat(after.path(outboxDir, e.ID)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("copy %v, stop at %s: Outbox folder left: %v", withCopy, step, err)
+			}
+		}
+	}
+}
