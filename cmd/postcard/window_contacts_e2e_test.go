@@ -20,7 +20,7 @@ import (
 // sends, and checks the envelope.
 func TestWindow_ContactSuggestion(t *testing.T) {
 	env := newE2E(t)
-	shots := shotsDir(t)
+	shots := shotsDir(t, "window-suggestion.png", "window-contacts-failure.png")
 	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
 	rad := carddavtest.StartRadicale(t, carddavtest.RadicaleConfig{CA: e2e.ca, User: env.user, Password: env.password})
 	front := carddavtest.NewRedirector(t, rad)

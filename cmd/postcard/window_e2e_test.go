@@ -60,9 +60,9 @@ func TestWindow_KeyboardSendNoUndoDelay(t *testing.T) { keyboardSend(t, true) }
 
 func keyboardSend(t *testing.T, noUndo bool) {
 	env := newE2E(t)
-	failureShot := shotFailure
+	failureShot, own := shotFailure, []string{shotCompose, shotUndo, shotAfterSend, shotFailure}
 	if noUndo {
-		failureShot = shotNoUndoFailure
+		failureShot, own = shotNoUndoFailure, []string{shotNoUndoAfterSend, shotNoUndoFailure}
 		// Settings → Undo send → "Off", as Fyne keeps it.
 		prefs := filepath.Join(env.configDir(), "fyne", ui.AppID, "preferences.json")
 		if err := os.MkdirAll(filepath.Dir(prefs), 0o700); err != nil {
@@ -72,12 +72,12 @@ func keyboardSend(t *testing.T, noUndo bool) {
 			t.Fatal(err)
 		}
 	}
+	shots := shotsDir(t, own...)
 	for _, tool := range []string{"Xvfb", "xdotool", "import"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("the window test needs %s: install xvfb, xdotool and imagemagick (make deps does)", tool)
 		}
 	}
-	shots := shotsDir(t)
 	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
 	env.run(t, env.password+"\n", "login", "--password-stdin", "--username", env.user, "--name", "Ann Example",
 		"--host", "127.0.0.1", "--port", strconv.Itoa(srv.Port()), "--security", "starttls").wantCode(t, 0)
@@ -233,9 +233,9 @@ func checkSent(t *testing.T, m smtptest.Message, user string, want ui.Draft) {
 
 // shotsDir is where the screenshots go: $POSTCARD_E2E_SHOTS (relative to
 // the repository root, where make runs, if relative) or bin/e2e-shots. It
-// removes the window test's screenshots of an earlier run, so that nothing
-// stale stands in for this one's.
-func shotsDir(t *testing.T) string {
+// removes the screenshots named, the calling test's of an earlier run, so
+// that nothing stale stands in for this one's (and no other test's).
+func shotsDir(t *testing.T, names ...string) string {
 	t.Helper()
 	dir := os.Getenv("POSTCARD_E2E_SHOTS")
 	if dir == "" {
@@ -251,7 +251,7 @@ func shotsDir(t *testing.T) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{shotCompose, shotAfterSend, shotFailure, shotNoUndoAfterSend, shotNoUndoFailure} {
+	for _, name := range names {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}

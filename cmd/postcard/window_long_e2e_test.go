@@ -21,7 +21,7 @@ import (
 // it; a paste of the whole body (Ctrl+A, Ctrl+C, Ctrl+End, Ctrl+V) lands.
 func TestWindow_LongDraftByKeyboard(t *testing.T) {
 	env := newE2E(t)
-	shots := shotsDir(t)
+	shots := shotsDir(t, "window-long.png", "window-long-failure.png")
 	srv := env.server(t, smtptest.Config{Mode: smtptest.StartTLS})
 	env.run(t, env.password+"\n", "login", "--password-stdin", "--username", env.user,
 		"--host", "127.0.0.1", "--port", strconv.Itoa(srv.Port()), "--security", "starttls").wantCode(t, 0)
