@@ -97,21 +97,36 @@ func (cn *Connection) Send(ctx context.Context, out *Outgoing) (*Result, error) 
 		// The session opened ahead was gone before the server took the
 		// sender (a server that drops idle sessions, a restart): nothing
 		// of the message went out, so it goes over a session of its own,
-		// once, as it would have without connecting ahead.
-		return cn.c.Send(ctx, cn.a, cn.pw, out)
+		// once, as it would have without connecting ahead. Should that
+		// one fail before the server takes the sender too, the first
+		// failure is the one told: the second adds nothing to it.
+		res, err2 := cn.c.Send(ctx, cn.a, cn.pw, out)
+		if err2 == nil || pastSender(err2) {
+			return res, err2
+		}
 	}
 	return res, err
 }
 
 // lostBeforeSender reports whether err is the session lost at MAIL FROM,
 // the first command of a send: the connection closed or reset, or the
-// server's 421 (closing the session).
+// server's 421 closing it, unless that 421 says to slow down.
 func lostBeforeSender(err error) bool {
 	var e *Error
 	if !errors.As(err, &e) || e.Stage != StageSender {
 		return false
 	}
-	return e.Kind == KindConnectionLost || (e.Reply != nil && e.Reply.Code == 421)
+	return e.Kind == KindConnectionLost || (e.Reply != nil && e.Reply.Code == 421 && e.Kind != KindRateLimited)
+}
+
+// pastSender reports whether err happened after the server took the
+// sender: recipients, upload or verdict.
+func pastSender(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Stage == StageRcpt || e.Stage == StageData || e.Stage == StageAccepted
 }
 
 // Close ends the session if Send did not use it: an open one says goodbye

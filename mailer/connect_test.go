@@ -248,6 +248,43 @@ func TestConnect_LostWhileIdleGoesOverANewSession(t *testing.T) {
 			t.Errorf("%d sessions and %d messages, want 2 and 1", n, m)
 		}
 	})
+	t.Run("421 slow down is not retried", func(t *testing.T) {
+		s := startServer(t, smtptest.Config{OnMail: func(string) *smtp.SMTPError {
+			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Too many messages, rate limited"}
+		}})
+		cn, out, _ := connectAhead(t, fastClient(), accountFor(s, mailer.StartTLS), mailer.Password(testPass), simpleMessage())
+		_, err := cn.Send(context.Background(), out)
+		assertKind(t, err, mailer.KindRateLimited, mailer.StageSender)
+		if n := s.Sessions(); n != 1 {
+			t.Errorf("%d sessions, want 1", n)
+		}
+	})
+	t.Run("a new session failing too tells the first failure", func(t *testing.T) {
+		var mails, logins atomic.Int32
+		s := startServer(t, smtptest.Config{
+			OnMail: func(string) *smtp.SMTPError {
+				if mails.Add(1) == 1 {
+					return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Idle too long, closing"}
+				}
+				return nil
+			},
+			OnAuth: func(string) *smtp.SMTPError {
+				if logins.Add(1) > 1 {
+					return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Try again later"}
+				}
+				return nil
+			},
+		})
+		cn, out, _ := connectAhead(t, fastClient(), accountFor(s, mailer.StartTLS), mailer.Password(testPass), simpleMessage())
+		_, err := cn.Send(context.Background(), out)
+		e := assertKind(t, err, mailer.KindOf(err), mailer.StageSender)
+		if e != nil && (e.Reply == nil || e.Reply.Code != 421) {
+			t.Errorf("error %v, want the first session's 421", err)
+		}
+		if n, m := s.Sessions(), len(s.Messages()); n != 2 || m != 0 {
+			t.Errorf("%d sessions and %d messages, want 2 and 0", n, m)
+		}
+	})
 	t.Run("refused sender is not retried", func(t *testing.T) {
 		s := startServer(t, smtptest.Config{OnMail: func(string) *smtp.SMTPError {
 			return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Sender address rejected"}

@@ -39,7 +39,9 @@ const (
 // server answering each command just in time cannot hold a send for hours.
 //
 // There is no setting to skip certificate verification, to allow a
-// plaintext connection, or to retry: a send is attempted once.
+// plaintext connection, or to retry: a send is attempted once. (A session
+// opened ahead with Connect and found gone at MAIL FROM, before anything
+// of the message went out, is replaced once; see Connection.Send.)
 type Client struct {
 	// ConnectTimeout bounds resolving the host and opening the TCP
 	// connection.
@@ -509,8 +511,8 @@ func (s *session) send(p *Outgoing) (*Result, error) {
 		return nil, s.fail(err)
 	}
 
-	// Nothing retries, and a lost connection is reported as "may have been
-	// sent".
+	// Nothing retries from here on, and a lost connection is reported as
+	// "may have been sent".
 	s.arm(rt)
 	reply, err := sc.expect(250)
 	if err != nil {
