@@ -261,6 +261,11 @@ func TestCrash_KilledWhileSendingTheOutbox(t *testing.T) {
 			t.Errorf("%s is in Sent twice", it.MessageID)
 		}
 		inSent[it.MessageID] = true
+		// Killed between the move to Sent and the record of its copy,
+		// the next start records it.
+		if it.Copy == nil {
+			t.Errorf("%s is in Sent without a state for its copy", it.MessageID)
+		}
 	}
 	unconfirmed := map[string]bool{}
 	for _, e := range entries {

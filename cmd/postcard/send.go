@@ -277,7 +277,12 @@ func (c *command) sendQueued(ctx context.Context, out output, st *store.Store, o
 	if err != nil {
 		return out.fail(err)
 	}
+	// --no-sent-copy: the copy is planned off from the start, so that no
+	// copy is filed should this process stop before it says so.
 	r := c.runner(st)
+	if opts.noSentCopy {
+		r = c.sendRunner(st)
+	}
 	at, ok := r.SendOver(ctx, e.ID, func(ctx context.Context, o *mailer.Outgoing) (*mailer.Result, error) {
 		return conn.Send(ctx, o)
 	})

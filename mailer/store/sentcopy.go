@@ -88,12 +88,19 @@ func (p copyPlan) copy(now time.Time) Copy {
 }
 
 // recordPlannedCopy records the copy state that the meta of message id,
-// moved to Sent, planned, when a send stopped before recording it.
+// moved to Sent by a send, planned, when the send stopped before recording
+// it. A message moved by "Move to Sent" or found in the server's Sent
+// folder (its meta not "sending") records its own state, or none.
 func (s *Store) recordPlannedCopy(id string) error {
 	var m Entry
-	if err := readJSON(s.path(outboxDir, id, metaFile), &m); err != nil || m.CopyPlan == "" {
+	if err := readJSON(s.path(outboxDir, id, metaFile), &m); err != nil || m.CopyPlan == "" || m.State != StateSending {
 		return nil
 	}
+	h, err := s.lock("copy-" + id)
+	if err != nil {
+		return err // a copy being filed now: the next Recover looks again
+	}
+	defer h.Release()
 	if _, ok := s.CopyOf(id); ok {
 		return nil
 	}

@@ -293,9 +293,11 @@ func (s *Store) recoverOutbox(h *Handle) error {
 	if _, err := os.Stat(filepath.Join(dir, messageFile)); errors.Is(err, fs.ErrNotExist) {
 		// Its message moved to Sent (or it was being deleted); a send
 		// that stopped right after the move left the state of its copy
-		// to record.
+		// to record. Should that fail, the folder stays for the next
+		// Recover: it is inert (the Outbox lists a folder only with its
+		// message), and the store opens all the same.
 		if err := s.recordPlannedCopy(h.ID); err != nil {
-			return err
+			return nil
 		}
 		h.gone = true
 		return os.RemoveAll(dir)

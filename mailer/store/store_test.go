@@ -887,3 +887,62 @@ func TestRunner_CopyStateSurvivesAStopAfterTheMove(t *testing.T) {
 		}
 	}
 }
+
+// A copy state that cannot be written leaves the message sent, and the
+// store still opens: what is left of the Outbox folder waits, inert, for a
+// later Recover. A message moved to Sent by hand, or found in the server's
+// Sent folder, gets no planned state from an earlier attempt.
+func TestRecover_PlannedCopyNeverBlocksOpen(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	e := queue(t, s, testDraft(t), 0)
+	if err := os.WriteFile(s.path(copyDir), []byte("not a folder"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Store: s}
+	if a, _ := r.SendOver(context.Background(), e.ID, newWire().send); !a.Sent() {
+		t.Fatalf("not sent: %+v", a)
+	}
+	after, err := Open(dir)
+	if err != nil {
+		t.Fatalf("the store does not open: %v", err)
+	}
+	if ob, _ := after.Outbox(); len(ob) != 0 {
+		t.Errorf("outbox %+v", ob)
+	}
+	if sent, _ := after.Sent(); len(sent) != 1 {
+		t.Errorf("Sent %+v", sent)
+	}
+	// Once the state can be written, the next Recover records it.
+	if err := os.Remove(s.path(copyDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := after.Recover(); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := after.CopyOf(e.ID); !ok || c.Status != CopyOff {
+		t.Errorf("copy %+v %v, want off", c, ok)
+	}
+
+	// Unconfirmed (its meta keeps the plan of the attempt), then moved to
+	// Sent by hand, stopping before the tidying: no state is made up.
+	e = queue(t, s, testDraft(t), 0)
+	lost := func(context.Context, *mailer.Outgoing) (*mailer.Result, error) {
+		return nil, &mailer.Error{Kind: mailer.KindConnectionLost, Stage: mailer.StageAccepted}
+	}
+	if a, _ := r.SendOver(context.Background(), e.ID, lost); a.Entry.State != StateUnconfirmed {
+		t.Fatalf("after a lost verdict: %+v", a.Entry)
+	}
+	s.fault = func(step string) error {
+		if step == "sent:cleanup" {
+			return errCrash
+		}
+		return nil
+	}
+	if err := s.MoveToSent(e.ID); !errors.Is(err, errCrash) {
+		t.Fatalf("MoveToSent: %v", err)
+	}
+	if c, ok := openStore(t, dir).CopyOf(e.ID); ok {
+		t.Errorf("a message moved to Sent by hand got the copy state %+v", c)
+	}
+}
