@@ -366,7 +366,9 @@ func TestCompose_LostAfterUploadIsUnconfirmed(t *testing.T) {
 	}
 	test.Tap(p.tracker.view.moveToSent)
 	h.until("the move to Sent", func() bool { ob, _ := h.st.Outbox(); return len(ob) == 0 })
-	if sent, _ := h.st.Sent(); len(sent) != 1 {
+	// With no Sent folder set, its copy is recorded as off, as a send's.
+	h.until("the copy state", func() bool { sent, _ := h.st.Sent(); return len(sent) == 1 && sent[0].Copy != nil })
+	if sent, _ := h.st.Sent(); len(sent) != 1 || sent[0].Copy.Status != store.CopyOff {
 		t.Errorf("Sent after Move to Sent: %+v", sent)
 	}
 }

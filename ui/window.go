@@ -593,9 +593,9 @@ func (w *window) sendAgain(e store.Entry) {
 
 // moveToSent files an unconfirmed message in Sent.
 func (w *window) moveToSent(id string) {
-	st := w.d.Store
+	r := w.runner
 	go func() {
-		err := st.MoveToSent(id)
+		err := r.MoveToSent(id)
 		w.do(func() {
 			if err != nil {
 				say(w.outbox.status, widget.DangerImportance, "It could not be moved to Sent: "+err.Error())

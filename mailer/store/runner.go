@@ -333,6 +333,23 @@ func (r *Runner) CopyNow(ctx context.Context, id string) (Copy, error) {
 	return c, err
 }
 
+// MoveToSent files the unconfirmed message id in Sent, when the user knows
+// it was delivered, and records its copy as a send does: pending (the
+// copy looks for the message in the server's Sent folder before it files
+// one), or off.
+func (r *Runner) MoveToSent(id string) error {
+	if err := r.Store.MoveToSent(id); err != nil {
+		return err
+	}
+	plan := copyPlan{status: CopyOff}
+	if r.Copy != nil {
+		plan = copyPlan{status: CopyPending}
+	}
+	err := r.Store.SetCopy(id, plan.copy(time.Now()))
+	r.attemptedOutsideRun()
+	return err
+}
+
 // Cancel stops the send of message id under way, if any, with cause
 // (ErrCancelled for the user's Cancel, ErrQuit when quitting).
 func (r *Runner) Cancel(id string, cause error) bool {

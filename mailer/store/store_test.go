@@ -946,3 +946,33 @@ func TestRecover_PlannedCopyNeverBlocksOpen(t *testing.T) {
 		t.Errorf("a message moved to Sent by hand got the copy state %+v", c)
 	}
 }
+
+// "Move to Sent" records the copy as a send does: pending when copies are
+// filed (the copy looks for the message in the server's Sent folder first),
+// off when not.
+func TestRunner_MoveToSentRecordsTheCopy(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	lost := func(context.Context, *mailer.Outgoing) (*mailer.Result, error) {
+		return nil, &mailer.Error{Kind: mailer.KindConnectionLost, Stage: mailer.StageAccepted}
+	}
+	for _, withCopy := range []bool{false, true} {
+		r := &Runner{Store: s}
+		want := CopyOff
+		if withCopy {
+			want = CopyPending
+			r.Copy = func(context.Context, SentItem, io.Reader, time.Time) (mailer.CopyOutcome, error) {
+				return mailer.CopyFiled, nil
+			}
+		}
+		e := queue(t, s, testDraft(t), 0)
+		if a, _ := r.SendOver(context.Background(), e.ID, lost); a.Entry.State != StateUnconfirmed {
+			t.Fatalf("after a lost verdict: %+v", a.Entry)
+		}
+		if err := r.MoveToSent(e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := s.CopyOf(e.ID); !ok || c.Status != want {
+			t.Errorf("copy %v: state %+v (%v), want %s", withCopy, c, ok, want)
+		}
+	}
+}
