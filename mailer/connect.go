@@ -63,11 +63,7 @@ func (c *Client) Connect(ctx context.Context, a Account, pw PasswordFunc, size i
 // stage. A message larger, or to more recipients, than Connect was told
 // gets a session of its own, so that its deadlines fit it.
 func (cn *Connection) Send(ctx context.Context, out *Outgoing) (*Result, error) {
-	cn.mu.Lock()
-	used := cn.used
-	cn.used = true
-	cn.mu.Unlock()
-	if used {
+	if !cn.claim() {
 		return nil, errConnectionUsed
 	}
 	if out.Size > cn.size || len(out.Recipients) > cn.n {
@@ -133,13 +129,19 @@ func pastSender(err error) bool {
 // (QUIT, bounded to two seconds), one still opening stops. It is safe to
 // call at any time, more than once, and after Send.
 func (cn *Connection) Close() {
-	cn.mu.Lock()
-	used := cn.used
-	cn.used = true
-	cn.mu.Unlock()
-	if !used {
+	if cn.claim() {
 		cn.end()
 	}
+}
+
+// claim reports whether this is the first Send or Close, which has the
+// session to itself.
+func (cn *Connection) claim() bool {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	first := !cn.used
+	cn.used = true
+	return first
 }
 
 // end stops a session that was not used and waits for it to stop, which

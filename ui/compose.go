@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -675,13 +676,17 @@ func (p *composePane) queue(d Draft) {
 	w, st, hold := p.w, p.w.d.Store, p.w.undoDelay()
 	// With no undo delay the message goes at once, over a session opened
 	// while it is frozen: a send outside Run, which quitting waits for.
-	now := hold == 0 && !w.quitting
-	if now {
-		w.sends.Add(1)
+	var (
+		sendCtx context.Context
+		sent    func()
+		now     bool
+	)
+	if hold == 0 {
+		sendCtx, sent, now = w.beginSend()
 	}
 	go func() {
 		if now {
-			defer w.sends.Done()
+			defer sent()
 		}
 		// Nothing the autosaver still has may land after the draft left.
 		saver.Stop()
@@ -718,7 +723,7 @@ func (p *composePane) queue(d Draft) {
 		if sendNow {
 			// Were Run or another process to take it first, it goes over
 			// a session of its own, and this one is closed unused.
-			w.runner.SendOver(w.sendCtx, e.ID, w.sendOver(conn))
+			w.runner.SendOver(sendCtx, e.ID, w.sendOver(conn))
 		}
 	}()
 }

@@ -370,28 +370,27 @@ func (w *window) sendOver(conn Connection) store.SendFunc {
 	}
 }
 
-// goSend runs f, a send outside the runner's Run, with the context that
-// quitting cancels (cause store.ErrQuit), and counts it among the sends
-// quitting waits for. It runs on the UI goroutine.
+// goSend runs f, a send outside the runner's Run, on a goroutine of its
+// own (see beginSend). It runs on the UI goroutine.
 func (w *window) goSend(f func(ctx context.Context)) {
-	if w.quitting {
-		return
+	if ctx, done, ok := w.beginSend(); ok {
+		go func() {
+			defer done()
+			f(ctx)
+		}()
 	}
-	w.sends.Add(1)
-	go func() {
-		defer w.sends.Done()
-		f(w.sendCtx)
-	}()
 }
 
-// sendsDone is closed once the sends made outside Run have ended.
-func (w *window) sendsDone() <-chan struct{} {
-	c := make(chan struct{})
-	go func() {
-		w.sends.Wait()
-		close(c)
-	}()
-	return c
+// beginSend counts a send outside the runner's Run among those quitting
+// waits for, and gives it the context quitting cancels (cause
+// store.ErrQuit); done ends it. ok is false once quitting: nothing new
+// starts then. It runs on the UI goroutine.
+func (w *window) beginSend() (ctx context.Context, done func(), ok bool) {
+	if w.quitting {
+		return nil, nil, false
+	}
+	w.sends.Add(1)
+	return w.sendCtx, w.sends.Done, true
 }
 
 // sendingStarted marks the message with Message-ID id as being sent.
@@ -870,13 +869,12 @@ func (w *window) sendingStopped() <-chan struct{} {
 	if w.runStop == nil { // quit before start: Run never ran
 		run = nil
 	}
-	sends := w.sendsDone()
 	c := make(chan struct{})
 	go func() {
 		if run != nil {
 			<-run
 		}
-		<-sends
+		w.sends.Wait()
 		close(c)
 	}()
 	return c

@@ -22,8 +22,9 @@ import (
 //   - in one process, the time from Send to "Sent" for a small message
 //     sent straight (Prepare, Client.Send: the window before the Outbox),
 //     through the Outbox (Prepare, Connect while Queue freezes the
-//     message, SendOver, the move to Sent) and through the Outbox with the copy in the Sent folder on
-//     (the copy is left for later, as the window leaves it);
+//     message, SendOver, the move to Sent) and through the Outbox with the
+//     copy in the Sent folder on (the copy is left for later, as the
+//     window leaves it);
 //   - postcard send --queue of the 10 MiB attachment against curl;
 //   - postcard send of the 10 MiB attachment with its copy filed in a real
 //     Dovecot's Sent folder, against curl sending it and then appending it
@@ -140,9 +141,7 @@ func (b *bench) outboxInProcess(md *strings.Builder) error {
 			if err != nil {
 				return time.Time{}, err
 			}
-			a, ok := r.SendOver(context.Background(), e.ID, func(ctx context.Context, out *mailer.Outgoing) (*mailer.Result, error) {
-				return conn.Send(ctx, out)
-			})
+			a, ok := r.SendOver(context.Background(), e.ID, conn.Send)
 			if !ok {
 				return time.Time{}, fmt.Errorf("message %s was not sent", e.ID)
 			}

@@ -283,15 +283,9 @@ func (c *command) sendQueued(ctx context.Context, out output, st *store.Store, o
 	if opts.noSentCopy {
 		r = c.sendRunner(st)
 	}
-	at, ok := r.SendOver(ctx, e.ID, func(ctx context.Context, o *mailer.Outgoing) (*mailer.Result, error) {
-		return conn.Send(ctx, o)
-	})
-	if !ok {
-		// Another process took it first (postcard outbox send, a window),
-		// and sends it over a session of its own.
-		e, _ := st.Entry(e.ID)
-		at = store.Attempt{Entry: e, Err: store.ErrBusy}
-	}
+	// Should another process take it first (postcard outbox send, a
+	// window), the attempt says so; it sends it over a session of its own.
+	at, _ := r.SendOver(ctx, e.ID, conn.Send)
 	return c.reportAttempt(ctx, out, st, opts.noSentCopy, at, p.Warnings)
 }
 

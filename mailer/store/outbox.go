@@ -563,18 +563,11 @@ var (
 // recordDot changes data only. A missing record is made anew.
 func clearDot(dir string) error {
 	path := filepath.Join(dir, dotFile)
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	err := overwrite(path, dotClear, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return os.WriteFile(path, dotClear, 0o600)
 	}
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteAt(dotClear, 0); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return err
 }
 
 // recordDot writes, and syncs, the record that the final dot is about to
@@ -586,7 +579,7 @@ func clearDot(dir string) error {
 func (s *Store) recordDot(dir string) error {
 	err := s.step("deliver:dot")
 	if err == nil {
-		err = writeSynced(filepath.Join(dir, dotFile), dotSet)
+		err = overwrite(filepath.Join(dir, dotFile), dotSet, true)
 	}
 	if err != nil {
 		return &mailer.Error{Kind: mailer.KindUnknown, Stage: mailer.StageData,
@@ -595,10 +588,10 @@ func (s *Store) recordDot(dir string) error {
 	return nil
 }
 
-// writeSynced writes data at the start of the existing file path and syncs
-// its content (and whatever metadata reading it back needs, should its size
-// have changed).
-func writeSynced(path string, data []byte) error {
+// overwrite writes data at the start of the existing file path, in place,
+// and if sync is set syncs its content (and whatever metadata reading it
+// back needs, should its size have changed).
+func overwrite(path string, data []byte, sync bool) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return err
@@ -607,9 +600,11 @@ func writeSynced(path string, data []byte) error {
 		f.Close()
 		return err
 	}
-	if err := syncData(f); err != nil {
-		f.Close()
-		return err
+	if sync {
+		if err := syncData(f); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	return f.Close()
 }

@@ -181,18 +181,26 @@ func (r *Runner) Pass(ctx context.Context, mode Mode) []Attempt {
 // "Send again"), and returns the attempt; ErrBusy in Err when another
 // process is sending it.
 func (r *Runner) SendNow(ctx context.Context, id string) Attempt {
-	a, ok := r.deliver(ctx, id, Force, r.Send)
+	a, _ := r.deliverOutsideRun(ctx, id, Force, r.Send)
+	return a
+}
+
+// deliverOutsideRun is deliver for SendNow and SendOver. When nothing was
+// attempted (ok false) the attempt is the entry as it stands, with
+// ErrBusy. Then Run plans again (the copy to file, an unconfirmed message
+// to look for, the next try), and the window refreshes.
+func (r *Runner) deliverOutsideRun(ctx context.Context, id string, mode Mode, send SendFunc) (Attempt, bool) {
+	a, ok := r.deliver(ctx, id, mode, send)
 	if !ok {
 		e, _ := r.Store.Entry(id)
 		a = Attempt{Entry: e, Err: ErrBusy}
 	}
 	r.attemptedOutsideRun()
-	return a
+	return a, ok
 }
 
-// attemptedOutsideRun follows an attempt SendNow or SendOver made: Run
-// plans again (the copy to file, an unconfirmed message to look for, the
-// next try), and the window refreshes.
+// attemptedOutsideRun follows an attempt made outside Run: Run plans
+// again, and the window refreshes.
 func (r *Runner) attemptedOutsideRun() {
 	r.Wake()
 	if r.OnChange != nil {
@@ -205,12 +213,11 @@ func (r *Runner) attemptedOutsideRun() {
 // being frozen (see mailer.Client.Connect), so that the connection and the
 // login need not wait for the disk. ok is false when nothing was attempted:
 // another runner or process had taken the message (it sends it over a
-// session of its own), or it is not waiting. The caller closes the session
-// it opened in any case.
+// session of its own), or it is not waiting; the attempt then holds the
+// entry as it stands, with ErrBusy, as SendNow's. The caller closes the
+// session it opened in any case.
 func (r *Runner) SendOver(ctx context.Context, id string, send SendFunc) (Attempt, bool) {
-	a, ok := r.deliver(ctx, id, Now, send)
-	r.attemptedOutsideRun()
-	return a, ok
+	return r.deliverOutsideRun(ctx, id, Now, send)
 }
 
 // deliver is one Deliver over send; ok is false when nothing was attempted
@@ -238,10 +245,7 @@ func (r *Runner) deliver(parent context.Context, id string, mode Mode, send Send
 		}
 		reported = true
 	}
-	plan := copyPlan{status: CopyOff}
-	if r.Copy != nil {
-		plan = copyPlan{status: CopyPending, delay: r.copyDelay()}
-	}
+	plan := r.copyPlan(r.copyDelay())
 	// A message sent is reported the moment it is in Sent: the record of
 	// its copy and the tidying after it need not hold "Sent" up.
 	e, res, err := r.Store.deliver(ctx, id, mode, send, &plan, func(e Entry, res *mailer.Result) {
@@ -333,6 +337,15 @@ func (r *Runner) CopyNow(ctx context.Context, id string) (Copy, error) {
 	return c, err
 }
 
+// copyPlan is what becomes of a sent message's copy: filed after delay
+// when this runner files copies, off when not.
+func (r *Runner) copyPlan(delay time.Duration) copyPlan {
+	if r.Copy == nil {
+		return copyPlan{status: CopyOff}
+	}
+	return copyPlan{status: CopyPending, delay: delay}
+}
+
 // MoveToSent files the unconfirmed message id in Sent, when the user knows
 // it was delivered, and records its copy as a send does: pending (the
 // copy looks for the message in the server's Sent folder before it files
@@ -341,11 +354,7 @@ func (r *Runner) MoveToSent(id string) error {
 	if err := r.Store.MoveToSent(id); err != nil {
 		return err
 	}
-	plan := copyPlan{status: CopyOff}
-	if r.Copy != nil {
-		plan = copyPlan{status: CopyPending}
-	}
-	err := r.Store.SetCopy(id, plan.copy(time.Now()))
+	err := r.Store.SetCopy(id, r.copyPlan(0).copy(time.Now()))
 	r.attemptedOutsideRun()
 	return err
 }

@@ -92,8 +92,8 @@ func (p copyPlan) copy(now time.Time) Copy {
 // it. A message moved by "Move to Sent" or found in the server's Sent
 // folder (its meta not "sending") records its own state, or none.
 func (s *Store) recordPlannedCopy(id string) error {
-	var m Entry
-	if err := readJSON(s.path(outboxDir, id, metaFile), &m); err != nil || m.CopyPlan == "" || m.State != StateSending {
+	m, err := s.readMeta(id)
+	if err != nil || m.CopyPlan == "" || m.State != StateSending {
 		return nil
 	}
 	h, err := s.lock("copy-" + id)
